@@ -1,0 +1,33 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { commands } from './commands/index.js';
+
+const EXIT_CODE_HELP = `Exit codes:
+  0  success (and every target met, for checks)
+  1  a check ran and failed (target missed, validation or canary failed, doctor found a problem)
+  2  bad input or configuration: the message says what to fix
+  3  storage problem (corrupt or unwritable database or file)
+  4  a service (Chroma, Ollama, SMTP, webhook) is missing or failed
+  130 interrupted`;
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('web4')
+  .usage('$0 <command> [options]')
+  .option('root', { type: 'string', describe: 'State root (logs/, outputs/, …). Default: WEB4_STATE_ROOT or the working directory', global: true })
+  .option('config', { type: 'string', describe: 'Config file. Default: <root>/web4.config.json', global: true })
+  .option('json', { type: 'boolean', describe: 'Machine-readable output on stdout', global: true })
+  .option('verbose', { alias: 'v', type: 'boolean', describe: 'Debug logging on stderr', global: true })
+  .command(commands)
+  .demandCommand(1, 'Name a command; `web4 --help` lists them.')
+  .strict()
+  .recommendCommands()
+  .epilogue(EXIT_CODE_HELP)
+  .help()
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .fail((message, error) => {
+    if (error) throw error;
+    process.stderr.write(`error: ${message}\nRun \`web4 --help\` for usage.\n`);
+    process.exit(2);
+  });
+
+await cli.parseAsync();

