@@ -16,7 +16,7 @@ export function parseDay(text: string, now: Date, what = 'date'): Date {
     const date = new Date(Date.UTC(y, mo - 1, d));
     if (date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d) return date;
   }
-  throw new InputError(`The ${what} "${text}" does not parse.`, {
+  throw new InputError(`The ${what} "${text}" does not parse: expected YYYY-MM-DD.`, {
     hint: 'Give a day as YYYY-MM-DD (for example 2026-11-25), or "today" / "yesterday".',
   });
 }

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors.js';
+import { loadConfig, resolveStatePath } from './load.js';
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'web4-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives the plan defaults with no file and no environment, rooted at the working directory', () => {
+    const { config, file } = loadConfig({ env: {}, cwd: dir });
+    expect(file).toBeUndefined();
+    expect(config.stateRoot).toBe(dir);
+    expect(config.paths.metricsDb).toBe('logs/production_metrics.db');
+    expect(config.monitoring.windowDays).toBe(7);
+    expect(config.monitoring.targets.latencyMs).toBe(2500);
+    expect(config.monitoring.targets.pureTrainedAcceptedPct).toEqual({ min: 45, max: 65 });
+  });
+
+  it('layers file < environment < overrides, and maps WEB4_A__B_C to a.bC', () => {
+    writeFileSync(join(dir, 'web4.config.json'), JSON.stringify({ monitoring: { windowDays: 14 }, services: { ollama: { port: 1 } } }));
+    const { config, file, envApplied } = loadConfig({
+      cwd: dir,
+      env: { WEB4_MONITORING__WINDOW_DAYS: '30', WEB4_SERVICES__OLLAMA__URL: 'http://gpu-box:11434', WEB4_TEST_UNRELATED: 'x' },
+      overrides: { 'logging.level': 'debug' },
+    });
+    expect(file).toBe(join(dir, 'web4.config.json'));
+    expect(config.monitoring.windowDays).toBe(30);
+    expect(config.services.ollama.url).toBe('http://gpu-box:11434');
+    expect(config.services.ollama.port).toBe(1);
+    expect(config.logging.level).toBe('debug');
+    expect(envApplied.sort()).toEqual(['WEB4_MONITORING__WINDOW_DAYS', 'WEB4_SERVICES__OLLAMA__URL']);
+  });
+
+  it('takes the state root from --root over WEB4_STATE_ROOT, and reads the config file inside it', () => {
+    const other = join(dir, 'state');
+    const { config } = loadConfig({ cwd: dir, env: { WEB4_STATE_ROOT: '/nowhere' }, root: other });
+    expect(config.stateRoot).toBe(other);
+    expect(loadConfig({ cwd: dir, env: { WEB4_STATE_ROOT: 'rel' } }).config.stateRoot).toBe(join(dir, 'rel'));
+  });
+
+  it('resolves relative paths against the state root and ~ against the home directory', () => {
+    const { config } = loadConfig({ cwd: dir, env: {} });
+    expect(resolveStatePath(config, config.paths.feedbackDb)).toBe(join(dir, 'logs/user_feedback.db'));
+    expect(resolveStatePath(config, config.paths.cacheDir)).toBe(join(homedir(), '.cache/web4'));
+    expect(resolveStatePath(config, '/abs/x')).toBe('/abs/x');
+  });
+
+  it('rejects invalid JSON with the file name and a hint', () => {
+    writeFileSync(join(dir, 'web4.config.json'), '{ "monitoring": ');
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(ConfigError);
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/web4\.config\.json is not valid JSON/);
+  });
+
+  it('rejects a setting of the wrong type and names it', () => {
+    writeFileSync(join(dir, 'web4.config.json'), JSON.stringify({ monitoring: { windowDays: -3 } }));
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/monitoring\.windowDays/);
+  });
+
+  it('rejects an environment value of the wrong type and names it', () => {
+    expect(() => loadConfig({ cwd: dir, env: { WEB4_MONITORING__WINDOW_DAYS: '"many"' } })).toThrow(/monitoring\.windowDays/);
+  });
+
+  it('fails clearly when an explicit config file is missing', () => {
+    expect(() => loadConfig({ cwd: dir, env: {}, configFile: 'missing.json' })).toThrow(/missing\.json does not exist/);
+  });
+});
