@@ -162,6 +162,21 @@ export const ragSchema = z.object({
   relevanceSet: z.string().default('examples/queries/relevance.yaml'),
 });
 
+export const scheduleSchema = z.object({
+  /**
+   * Jobs the scheduler runs: a cron expression (UTC) and the `web4` arguments. Defaults follow
+   * the original crontab: the evening jobs at 18:00, the morning check at 07:00. Jobs whose
+   * command does not exist in this build are reported, not run.
+   */
+  jobs: z
+    .array(z.object({ name: z.string(), cron: z.string(), args: z.array(z.string()) }))
+    .default([
+      { name: 'daily-indexing', cron: '0 18 * * *', args: ['index', 'daily'] },
+      { name: 'morning-report', cron: '0 7 * * *', args: ['monitor', 'report'] },
+    ]),
+  timezone: z.string().default('UTC'),
+});
+
 export const loggingSchema = z.object({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -175,6 +190,7 @@ export const configSchema = z.object({
   models: modelsSchema.default(modelsSchema.parse({})),
   logging: loggingSchema.default(loggingSchema.parse({})),
   rag: ragSchema.default(ragSchema.parse({})),
+  schedule: scheduleSchema.default(scheduleSchema.parse({})),
 });
 
 export type Web4Config = z.infer<typeof configSchema>;
