@@ -62,6 +62,10 @@ export const monitoringSchema = z.object({
   flushIntervalMs: z.number().int().positive().default(200),
   /** Largest query/response text stored; longer input is rejected with a clear error. */
   maxTextBytes: z.number().int().positive().default(1_000_000),
+  /** Which latency figure `monitor report` holds against targets.latencyMs (the plan compares the average). */
+  latencyStatistic: z.enum(['avg', 'p50', 'p95']).default('avg'),
+  /** How long a writer waits for another process's lock on a metrics database (ms). */
+  busyTimeoutMs: z.number().int().positive().default(5000),
 });
 
 const serviceSchema = z.object({
@@ -177,6 +181,15 @@ export const scheduleSchema = z.object({
   timezone: z.string().default('UTC'),
 });
 
+export const validationSchema = z.object({
+  /** Challenging queries for the morning validation (YAML, canary-suite case format). */
+  queriesFile: z.string().default('examples/validation/challenging_queries.yaml'),
+  /** Share of queries that must pass for `web4 validate` / the validator to exit 0. */
+  minPassRatePct: z.number().min(0).max(100).default(80),
+  /** Canary cases the nightly loop runs against the candidate (20/20 required). */
+  canaryFile: z.string().default('examples/canary/cases.yaml'),
+});
+
 export const loggingSchema = z.object({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -191,6 +204,7 @@ export const configSchema = z.object({
   logging: loggingSchema.default(loggingSchema.parse({})),
   rag: ragSchema.default(ragSchema.parse({})),
   schedule: scheduleSchema.default(scheduleSchema.parse({})),
+  validation: validationSchema.default(validationSchema.parse({})),
 });
 
 export type Web4Config = z.infer<typeof configSchema>;

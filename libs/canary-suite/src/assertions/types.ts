@@ -1,0 +1,15 @@
+/** What an assertion sees: the model's answer to one case and how long it took. */
+export interface AnswerUnderTest {
+  prompt: string;
+  text: string;
+  latencyMs: number;
+}
+
+export interface AssertionResult {
+  pass: boolean;
+  /** Why it failed (or what it checked), in words a person can act on. */
+  reason: string;
+}
+
+/** One assertion type: a pure function of the answer and the assertion's value. */
+export type AssertionFn = (answer: AnswerUnderTest, value: unknown) => AssertionResult;

@@ -1,0 +1,5 @@
+export * from './assertions/types.js';
+export { ASSERTIONS, ASSERTION_TYPES } from './assertions/registry.js';
+export * from './case-file.js';
+export * from './run-cases.js';
+export * from './ollama-answerer.js';

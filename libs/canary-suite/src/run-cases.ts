@@ -1,0 +1,47 @@
+import { ASSERTIONS } from './assertions/registry.js';
+import type { AnswerUnderTest, AssertionResult } from './assertions/types.js';
+import type { CanaryCase } from './case-file.js';
+
+/** Something that answers a prompt: the served model, usually (see `ollamaAnswerer`). */
+export type Answerer = (prompt: string, system?: string) => Promise<{ text: string; latencyMs: number }>;
+
+export interface CaseResult {
+  id: string;
+  pass: boolean;
+  latencyMs: number;
+  answer: string;
+  /** Set when the model could not be asked at all. */
+  error?: string;
+  assertions: Array<AssertionResult & { type: string }>;
+}
+
+export interface SuiteResult {
+  passed: number;
+  failed: number;
+  total: number;
+  results: CaseResult[];
+}
+
+/** Run every case in order; a case whose call fails counts as failed with the error kept. */
+export async function runCases(
+  cases: CanaryCase[],
+  answer: Answerer,
+  onCase?: (result: CaseResult, index: number) => void,
+): Promise<SuiteResult> {
+  const results: CaseResult[] = [];
+  for (const [index, c] of cases.entries()) {
+    let result: CaseResult;
+    try {
+      const { text, latencyMs } = await answer(c.prompt, c.system);
+      const subject: AnswerUnderTest = { prompt: c.prompt, text, latencyMs };
+      const assertions = c.assert.map((a) => ({ type: a.type, ...ASSERTIONS[a.type]!(subject, a.value) }));
+      result = { id: c.id, pass: assertions.every((a) => a.pass), latencyMs, answer: text, assertions };
+    } catch (error) {
+      result = { id: c.id, pass: false, latencyMs: 0, answer: '', error: (error as Error).message, assertions: [] };
+    }
+    results.push(result);
+    onCase?.(result, index);
+  }
+  const passed = results.filter((r) => r.pass).length;
+  return { passed, failed: results.length - passed, total: results.length, results };
+}
