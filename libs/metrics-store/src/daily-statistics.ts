@@ -1,0 +1,93 @@
+import { addDays, isoDay } from '@web4/core';
+import { LatencyHistogram } from './latency-histogram.js';
+import { QUERY_CATEGORIES, type QueryCategory } from './query-category.js';
+import type { MetricsStore } from './metrics-store.js';
+import type { DailySummaryTable } from './schema/metrics-database.js';
+
+export const TIERS = ['history', 'tools', 'trainai', 'graph'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export interface PeriodStatistics {
+  queries: number;
+  errors: number;
+  /** Percentages are 0-100 and null when there were no queries (never a made-up 0). */
+  errorRatePct: number | null;
+  avgLatencyMs: number | null;
+  /** From the merged latency histogram: within 1 % of the exact nearest-rank percentile. */
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  maxLatencyMs: number | null;
+  /** Share of queries that used each retrieval tier (a query may use several). */
+  hitRatePct: Record<Tier, number | null>;
+  categories: Record<QueryCategory, { count: number; pct: number | null }>;
+  tokensGenerated: number;
+  feedback: { up: number; down: number };
+}
+
+export interface DayStatistics extends PeriodStatistics {
+  day: string;
+}
+
+export interface WindowStatistics {
+  /** First and last day (YYYY-MM-DD, UTC), inclusive. */
+  from: string;
+  to: string;
+  /** Every day of the window, days without queries included (with zero counts). */
+  days: DayStatistics[];
+  total: PeriodStatistics;
+}
+
+/** Statistics of the `days` days ending with the day of `until` (UTC), read from daily_summary only. */
+export function windowStatistics(store: MetricsStore, until: Date, days: number): WindowStatistics {
+  const to = isoDay(until);
+  const from = isoDay(addDays(new Date(`${to}T00:00:00Z`), -(days - 1)));
+  const rows = new Map(store.summaries(from, to).map((r) => [r.day, r]));
+  const dayStats: DayStatistics[] = [];
+  for (let i = 0; i < days; i++) {
+    const day = isoDay(addDays(new Date(`${from}T00:00:00Z`), i));
+    const row = rows.get(day);
+    dayStats.push({ day, ...periodStatistics(row ? [row] : []) });
+  }
+  return { from, to, days: dayStats, total: periodStatistics([...rows.values()]) };
+}
+
+/** Statistics of one day. */
+export function dayStatistics(store: MetricsStore, day: string): DayStatistics {
+  return { day, ...periodStatistics(store.summaries(day, day)) };
+}
+
+/** Combine daily_summary rows into one period's statistics. */
+export function periodStatistics(rows: readonly DailySummaryTable[]): PeriodStatistics {
+  const sum = (pick: (r: DailySummaryTable) => number): number => rows.reduce((s, r) => s + pick(r), 0);
+  const queries = sum((r) => r.total_queries);
+  const errors = sum((r) => r.error_count);
+  const pct = (n: number): number | null => (queries === 0 ? null : (100 * n) / queries);
+  const histogram = LatencyHistogram.empty();
+  for (const r of rows) histogram.merge(LatencyHistogram.fromJSON(r.latency_histogram));
+  const categoryCount: Record<QueryCategory, number> = {
+    pure_trained: sum((r) => r.cat_pure_trained),
+    tools: sum((r) => r.cat_tools),
+    history: sum((r) => r.cat_history),
+    trainai: sum((r) => r.cat_trainai),
+    graph: sum((r) => r.cat_graph),
+    multiple: sum((r) => r.cat_multiple),
+  };
+  return {
+    queries,
+    errors,
+    errorRatePct: pct(errors),
+    avgLatencyMs: queries === 0 ? null : sum((r) => r.latency_sum_ms) / queries,
+    p50LatencyMs: histogram.quantile(0.5),
+    p95LatencyMs: histogram.quantile(0.95),
+    maxLatencyMs: queries === 0 ? null : Math.max(...rows.map((r) => r.latency_max_ms)),
+    hitRatePct: {
+      history: pct(sum((r) => r.used_history)),
+      tools: pct(sum((r) => r.used_tools)),
+      trainai: pct(sum((r) => r.used_trainai)),
+      graph: pct(sum((r) => r.used_graph)),
+    },
+    categories: Object.fromEntries(QUERY_CATEGORIES.map((c) => [c, { count: categoryCount[c], pct: pct(categoryCount[c]) }])) as PeriodStatistics['categories'],
+    tokensGenerated: sum((r) => r.tokens_generated_sum),
+    feedback: { up: sum((r) => r.feedback_up), down: sum((r) => r.feedback_down) },
+  };
+}

@@ -1,0 +1,16 @@
+export * from './schema/metrics-database.js';
+export * from './schema/feedback-database.js';
+export type { Migration } from './migrations/migration.js';
+export { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
+export { toStorageError } from './storage-error.js';
+export { LatencyHistogram, RELATIVE_ACCURACY, MIN_TRACKED_MS } from './latency-histogram.js';
+export * from './query-category.js';
+export { type QueryRecord, type QueryRow, toQueryRow, checkText } from './query-record.js';
+export { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
+export * from './query-logger.js';
+export * from './daily-statistics.js';
+export * from './monitoring-report.js';
+export * from './query-types-report.js';
+export * from './feedback-store.js';
+export * from './run-recorder.js';
+export * from './validation-log.js';

@@ -1,0 +1,18 @@
+import { sql } from 'kysely';
+import type { Migration } from '../migration.js';
+
+export const feedback001: Migration = {
+  version: 1,
+  name: 'feedback',
+  up: (db) => [
+    db.schema
+      .createTable('feedback')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('timestamp', 'text', (c) => c.notNull())
+      .addColumn('query', 'text', (c) => c.notNull())
+      .addColumn('response', 'text', (c) => c.notNull())
+      .addColumn('rating', 'text', (c) => c.notNull().check(sql`rating in ('thumbs_up', 'thumbs_down')`))
+      .addColumn('comment', 'text'),
+    db.schema.createIndex('feedback_timestamp').on('feedback').column('timestamp'),
+  ],
+};

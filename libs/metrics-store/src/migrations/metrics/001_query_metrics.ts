@@ -1,0 +1,24 @@
+import type { Migration } from '../migration.js';
+
+export const queryMetrics001: Migration = {
+  version: 1,
+  name: 'query_metrics',
+  up: (db) => [
+    db.schema
+      .createTable('query_metrics')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('timestamp', 'text', (c) => c.notNull())
+      .addColumn('query_type', 'text', (c) => c.notNull())
+      .addColumn('category', 'text', (c) => c.notNull())
+      .addColumn('latency_ms', 'real', (c) => c.notNull())
+      .addColumn('used_history', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('used_tools', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('used_trainai', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('used_graph', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('tokens_generated', 'integer')
+      .addColumn('user_feedback', 'text')
+      .addColumn('error', 'text')
+      .addColumn('error_context', 'text'),
+    // No index on timestamp: reports read daily_summary, and an index would cost every insert.
+  ],
+};

@@ -1,0 +1,140 @@
+import { InputError } from '@web4/core';
+import { categorize, type QueryCategory } from './query-category.js';
+import type { Rating } from './schema/feedback-database.js';
+
+/** What the serving path reports about one query. */
+export interface QueryRecord {
+  /** When the query was answered; default: the logger's clock. */
+  timestamp?: Date | string;
+  /** Kind of request (e.g. `code_generation`); default `general`. */
+  queryType?: string;
+  latencyMs: number;
+  usedHistory?: boolean;
+  usedTools?: boolean;
+  usedTrainai?: boolean;
+  usedGraph?: boolean;
+  tokensGenerated?: number | null;
+  userFeedback?: Rating | null;
+  /** Set when the query failed. */
+  error?: string | null;
+  /** What was known when it failed (stored as JSON). */
+  errorContext?: Record<string, unknown> | null;
+}
+
+/**
+ * A validated record in the column order of INSERT_COLUMNS, ready for the prepared insert.
+ * A tuple rather than an object: the hot path builds millions of them.
+ */
+export type QueryRow = [
+  timestamp: string,
+  queryType: string,
+  category: QueryCategory,
+  latencyMs: number,
+  usedHistory: 0 | 1,
+  usedTools: 0 | 1,
+  usedTrainai: 0 | 1,
+  usedGraph: 0 | 1,
+  tokensGenerated: number | null,
+  userFeedback: Rating | null,
+  error: string | null,
+  errorContext: string | null,
+];
+
+export const INSERT_COLUMNS = [
+  'timestamp',
+  'query_type',
+  'category',
+  'latency_ms',
+  'used_history',
+  'used_tools',
+  'used_trainai',
+  'used_graph',
+  'tokens_generated',
+  'user_feedback',
+  'error',
+  'error_context',
+] as const;
+
+const MAX_QUERY_TYPE_CHARS = 200;
+
+/**
+ * Check a record and turn it into a row. Cheap on purpose (it runs on the caller's thread):
+ * type and range checks only. Throws InputError naming the field and what is allowed.
+ */
+export function toQueryRow(record: QueryRecord, now: () => Date, maxTextBytes: number): QueryRow {
+  if (record === null || typeof record !== 'object') throw new InputError('A query record must be an object with at least latencyMs.');
+  const latency = record.latencyMs;
+  if (typeof latency !== 'number' || !Number.isFinite(latency) || latency < 0) {
+    throw new InputError(`latencyMs must be a finite number of milliseconds ≥ 0, got ${String(latency)}.`, {
+      hint: 'Measure latency as end minus start of the request (performance.now()), never negative.',
+      details: { field: 'latencyMs' },
+    });
+  }
+  const timestamp = toIsoTimestamp(record.timestamp, now);
+  const queryType = record.queryType ?? 'general';
+  if (typeof queryType !== 'string' || queryType.length === 0 || queryType.length > MAX_QUERY_TYPE_CHARS) {
+    throw new InputError(`queryType must be a non-empty string of at most ${MAX_QUERY_TYPE_CHARS} characters.`, { details: { field: 'queryType' } });
+  }
+  const tokens = record.tokensGenerated ?? null;
+  if (tokens !== null && (!Number.isInteger(tokens) || tokens < 0)) {
+    throw new InputError(`tokensGenerated must be a whole number ≥ 0, got ${String(tokens)}.`, { details: { field: 'tokensGenerated' } });
+  }
+  const feedback = record.userFeedback ?? null;
+  if (feedback !== null && feedback !== 'thumbs_up' && feedback !== 'thumbs_down') {
+    throw new InputError(`userFeedback must be "thumbs_up", "thumbs_down" or null, got "${String(feedback)}".`, { details: { field: 'userFeedback' } });
+  }
+  const error = record.error ?? null;
+  if (error !== null) checkText(error, 'error', maxTextBytes);
+  let context: string | null = null;
+  if (record.errorContext !== undefined && record.errorContext !== null) {
+    context = JSON.stringify(record.errorContext);
+    checkText(context, 'errorContext', maxTextBytes);
+  }
+  return [
+    timestamp,
+    queryType,
+    categorize(record),
+    latency,
+    record.usedHistory ? 1 : 0,
+    record.usedTools ? 1 : 0,
+    record.usedTrainai ? 1 : 0,
+    record.usedGraph ? 1 : 0,
+    tokens,
+    feedback,
+    error,
+    context,
+  ];
+}
+
+function toIsoTimestamp(value: Date | string | undefined, now: () => Date): string {
+  if (value === undefined) return now().toISOString();
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new InputError(`timestamp "${String(value)}" does not parse as a date.`, {
+      hint: 'Give an ISO 8601 instant such as 2026-11-25T08:15:00Z, a Date, or leave it out for "now".',
+      details: { field: 'timestamp' },
+    });
+  }
+  return date.toISOString();
+}
+
+/** Reject text over the byte limit; the length test first, so short strings cost nothing. */
+export function checkText(text: unknown, field: string, maxBytes: number): string {
+  if (typeof text !== 'string') throw new InputError(`${field} must be text, got ${typeof text}.`, { details: { field } });
+  if (text.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > maxBytes) {
+      throw new InputError(`${field} is ${formatBytes(bytes)}, over the limit of ${formatBytes(maxBytes)}.`, {
+        hint: `Shorten ${field}, or raise monitoring.maxTextBytes in web4.config.json if such texts are expected.`,
+        details: { field, bytes, maxBytes },
+      });
+    }
+  }
+  return text;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}

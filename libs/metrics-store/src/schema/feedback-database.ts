@@ -1,0 +1,20 @@
+import type { Generated } from 'kysely';
+import type { SchemaMigrationsTable } from './metrics-database.js';
+
+/** The schema of `logs/user_feedback.db`. */
+export interface FeedbackDatabase {
+  feedback: FeedbackTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+export type Rating = 'thumbs_up' | 'thumbs_down';
+
+export interface FeedbackTable {
+  id: Generated<number>;
+  /** ISO 8601 in UTC. */
+  timestamp: string;
+  query: string;
+  response: string;
+  rating: Rating;
+  comment: string | null;
+}

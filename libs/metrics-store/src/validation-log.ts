@@ -1,0 +1,77 @@
+import { type Clock, InputError } from '@web4/core';
+import type { Compilable, Selectable } from 'kysely';
+import type { MetricsDatabase, ValidationsTable } from './schema/metrics-database.js';
+import type { SqliteFile } from './sqlite-file.js';
+import { toStorageError } from './storage-error.js';
+
+export interface ValidationResult {
+  model: string;
+  passed: boolean;
+  totalCases: number;
+  passedCases: number;
+  score?: number | null;
+  details?: Record<string, unknown>;
+  runAt?: Date;
+}
+
+export interface StoredValidation extends Required<Omit<ValidationResult, 'runAt'>> {
+  id: number;
+  runAt: string;
+}
+
+/** The `validations` table: one row per morning validation of a served model. */
+export class ValidationLog {
+  constructor(
+    private readonly file: SqliteFile<MetricsDatabase>,
+    private readonly clock: Clock,
+  ) {}
+
+  record(result: ValidationResult): number {
+    if (!result.model) throw new InputError('A validation result needs the model it validated.');
+    if (!Number.isInteger(result.totalCases) || !Number.isInteger(result.passedCases) || result.passedCases < 0 || result.passedCases > result.totalCases) {
+      throw new InputError(`passedCases (${result.passedCases}) must be a whole number between 0 and totalCases (${result.totalCases}).`);
+    }
+    try {
+      const out = this.file.runNow(
+        this.file.db.insertInto('validations').values({
+          run_at: (result.runAt ?? this.clock.now()).toISOString(),
+          model: result.model,
+          passed: result.passed ? 1 : 0,
+          score: result.score ?? null,
+          total_cases: result.totalCases,
+          passed_cases: result.passedCases,
+          details: JSON.stringify(result.details ?? {}),
+        }),
+      );
+      return Number(out.lastInsertRowid);
+    } catch (error) {
+      throw toStorageError(error, this.file.path, 'record a validation');
+    }
+  }
+
+  /** The newest `limit` validations, newest first. */
+  latest(limit = 10): StoredValidation[] {
+    return this.read(this.file.db.selectFrom('validations').selectAll().orderBy('id', 'desc').limit(limit)).map(toStored);
+  }
+
+  private read<R>(query: Compilable<R>): R[] {
+    try {
+      return this.file.allNow(query);
+    } catch (error) {
+      throw toStorageError(error, this.file.path, 'read validations');
+    }
+  }
+}
+
+function toStored(row: Selectable<ValidationsTable>): StoredValidation {
+  return {
+    id: row.id,
+    runAt: row.run_at,
+    model: row.model,
+    passed: row.passed === 1,
+    score: row.score,
+    totalCases: row.total_cases,
+    passedCases: row.passed_cases,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+  };
+}
