@@ -1,4 +1,4 @@
-import { addDays, isoDay } from '@web4/core';
+import { InputError, addDays, isoDay, parseDay } from '@web4/core';
 import { LatencyHistogram } from './latency-histogram.js';
 import { QUERY_CATEGORIES, type QueryCategory } from './query-category.js';
 import type { MetricsStore } from './metrics-store.js';
@@ -53,7 +53,12 @@ export function windowStatistics(store: MetricsStore, until: Date, days: number)
 
 /** Statistics of one day. */
 export function dayStatistics(store: MetricsStore, day: string): DayStatistics {
-  return { day, ...periodStatistics(store.summaries(day, day)) };
+  // Only YYYY-MM-DD here: "today" belongs to the caller's clock. parseDay rejects 2026-02-30.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+    throw new InputError(`The day "${day}" does not parse as YYYY-MM-DD.`, { hint: 'Give a day as YYYY-MM-DD (for example 2026-11-25).' });
+  }
+  const checked = isoDay(parseDay(day, new Date(0), 'day'));
+  return { day: checked, ...periodStatistics(store.summaries(checked, checked)) };
 }
 
 /** Combine daily_summary rows into one period's statistics. */
