@@ -1,0 +1,207 @@
+"""The training job: what to train, on what, into where, and how.
+
+trainer-bridge writes it as ``job.json``; every field but the four paths has a default that
+follows the original plan (1 epoch, batch 1, gradient accumulation 4, lr 1e-4 constant after
+10 warm-up steps, max length 2048) — except that batches are padded to their own longest
+sample, not to ``max_length``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin, get_type_hints
+
+from .events import bad_input
+
+
+@dataclass
+class TrainJob:
+    # --- what ---------------------------------------------------------------------------
+    base_model: str
+    """A Hugging Face model folder, a ``.gguf`` file (loaded with ``gguf_file=``, dequantized),
+    or a hub id (only where ``HF_HUB_OFFLINE`` is not set)."""
+    samples: str
+    """JSON lines, one sample per line: ``{"instruction", "input", "output", "metadata"}``."""
+    output_dir: str
+    """Created by the trainer; must not exist yet (or be empty). Written atomically: a run that
+    fails or is interrupted leaves nothing here."""
+    parent_adapter: str | None = None
+    """A PEFT adapter folder to continue training from (last night's production adapter);
+    ``None`` starts a new LoRA with the ``lora_*`` settings below."""
+
+    # --- a new LoRA ---------------------------------------------------------------------
+    lora_rank: int = 16
+    lora_alpha: float = 32.0
+    lora_dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    """Module names to adapt; add ``gate_proj``, ``up_proj``, ``down_proj`` for the MLP."""
+
+    # --- optimisation (the plan's values) --------------------------------------------
+    epochs: int = 1
+    batch_size: int = 1
+    grad_accumulation: int = 4
+    learning_rate: float = 1e-4
+    warmup_steps: int = 10
+    """Linear warm-up over this many optimizer steps, then constant."""
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    max_length: int = 2048
+    """Longer examples are cut to this many tokens (the answer is kept where the prompt allows)."""
+    seed: int = 42
+
+    # --- how batches are built --------------------------------------------------------
+    padding: Literal["longest", "max_length"] = "longest"
+    """``longest``: pad each batch to its own longest sample. ``max_length`` pads every sample
+    to ``max_length`` like the original recipe; it exists for the benchmark, not for use."""
+    sort_by_length: bool = True
+    """Group samples of similar length into a batch (less padding); batch order stays shuffled."""
+
+    # --- where it runs ----------------------------------------------------------------
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """``auto``: CUDA when present (bf16), else CPU (fp32)."""
+    threads: int | None = None
+    """CPU threads for torch; ``None`` keeps torch's default (all cores)."""
+    gradient_checkpointing: bool = False
+    """Trade compute for memory on long samples (a fix for out-of-memory on GPU)."""
+    memory_limit_mb: int | None = None
+    """CPU only: fail with an ``oom`` error when training needs more than this many MiB on top
+    of the loaded model, instead of pushing a shared machine into swap."""
+
+    # --- what is written --------------------------------------------------------------
+    serve_format: Literal["auto", "gguf", "safetensors", "none"] = "auto"
+    """The merged model for Ollama. ``auto``: ``gguf`` when the base is a GGUF file (its
+    tokenizer and template metadata are copied), else a ``safetensors`` folder that Ollama
+    imports itself."""
+    gguf_dtype: Literal["f16", "f32"] = "f16"
+    """Weight type of the merged GGUF; Ollama quantizes from it at create time."""
+    export_gguf_lora: bool = True
+    """Also write ``adapter.gguf`` (a llama.cpp LoRA) for Ollama releases that accept ``ADAPTER``."""
+
+    # ---------------------------------------------------------------------------------
+    @property
+    def base_is_gguf(self) -> bool:
+        return self.base_model.lower().endswith(".gguf")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_PATH_FIELDS = ("base_model", "samples", "output_dir", "parent_adapter")
+
+
+def _type_ok(value: Any, annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return value in get_args(annotation)
+    if origin is list:
+        (inner,) = get_args(annotation)
+        return isinstance(value, list) and all(_type_ok(v, inner) for v in value)
+    args = get_args(annotation)
+    if args and type(None) in args:  # Optional[X]
+        return value is None or any(_type_ok(value, a) for a in args if a is not type(None))
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    return True
+
+
+def _describe(annotation: Any) -> str:
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return " | ".join(json.dumps(a) for a in get_args(annotation))
+    return getattr(annotation, "__name__", str(annotation)).replace("typing.", "")
+
+
+def parse_job(data: Any, base_dir: str | os.PathLike[str] = ".", check_paths: bool = True) -> TrainJob:
+    """Validate a decoded job object. Every problem is reported at once, by field name."""
+    if not isinstance(data, dict):
+        raise bad_input(f"job must be a JSON object, got {type(data).__name__}")
+    hints = get_type_hints(TrainJob)
+    known = {f.name for f in fields(TrainJob)}
+    problems: list[str] = []
+    unknown = sorted(set(data) - known)
+    if unknown:
+        problems.append(f"unknown field(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    for name in ("base_model", "samples", "output_dir"):
+        if not data.get(name):
+            problems.append(f"{name} is required")
+    for key, value in data.items():
+        if key in known and not _type_ok(value, hints[key]):
+            problems.append(f"{key} must be {_describe(hints[key])}, got {json.dumps(value)}")
+    if problems:
+        raise bad_input("bad job: " + "; ".join(problems))
+
+    values = dict(data)
+    base = Path(base_dir)
+    for name in _PATH_FIELDS:
+        v = values.get(name)
+        # A hub id ("org/name") stays as it is; anything that looks like a path is resolved.
+        if isinstance(v, str) and (name != "base_model" or v.lower().endswith(".gguf") or (base / v).exists() or os.path.isabs(v)):
+            values[name] = str((base / os.path.expanduser(v)).resolve())
+    job = TrainJob(**values)
+
+    checks = [
+        (job.lora_rank >= 1, "lora_rank must be >= 1"),
+        (job.lora_alpha > 0, "lora_alpha must be > 0"),
+        (0 <= job.lora_dropout < 1, "lora_dropout must be in [0, 1)"),
+        (len(job.target_modules) > 0, "target_modules must name at least one module"),
+        (job.epochs >= 1, "epochs must be >= 1"),
+        (job.batch_size >= 1, "batch_size must be >= 1"),
+        (job.grad_accumulation >= 1, "grad_accumulation must be >= 1"),
+        (0 < job.learning_rate < 1, "learning_rate must be in (0, 1)"),
+        (job.warmup_steps >= 0, "warmup_steps must be >= 0"),
+        (job.max_length >= 16, "max_length must be >= 16"),
+        (job.max_grad_norm > 0, "max_grad_norm must be > 0"),
+        (job.threads is None or job.threads >= 1, "threads must be >= 1"),
+        (job.memory_limit_mb is None or job.memory_limit_mb >= 1, "memory_limit_mb must be >= 1"),
+        (not (job.serve_format == "gguf" and not job.base_is_gguf), 'serve_format "gguf" needs a .gguf base_model (its tokenizer metadata is copied); use "safetensors" or "auto"'),
+    ]
+    problems = [msg for ok, msg in checks if not ok]
+    if check_paths:
+        problems += _path_problems(job)
+    if problems:
+        raise bad_input("bad job: " + "; ".join(problems))
+    return job
+
+
+def _path_problems(job: TrainJob) -> list[str]:
+    problems: list[str] = []
+    looks_local = job.base_is_gguf or os.path.isabs(job.base_model) or job.base_model.startswith(".")
+    if job.base_is_gguf and not os.path.isfile(job.base_model):
+        problems.append(f"base_model {job.base_model} does not exist")
+    elif looks_local and not job.base_is_gguf and not os.path.isfile(os.path.join(job.base_model, "config.json")):
+        problems.append(f"base_model {job.base_model} is not a model folder (no config.json)")
+    if not os.path.isfile(job.samples):
+        problems.append(f"samples file {job.samples} does not exist")
+    if job.parent_adapter is not None and not os.path.isfile(os.path.join(job.parent_adapter, "adapter_config.json")):
+        problems.append(f"parent_adapter {job.parent_adapter} is not a PEFT adapter folder (no adapter_config.json)")
+    out = Path(job.output_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        problems.append(f"output_dir {job.output_dir} already exists and is not empty; choose a new folder")
+    if not out.parent.exists():
+        problems.append(f"the folder that should hold output_dir ({out.parent}) does not exist")
+    return problems
+
+
+def load_job(path: str | os.PathLike[str], check_paths: bool = True) -> TrainJob:
+    """Read and validate ``job.json``; relative paths in it are relative to the file's folder."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise bad_input(f"job file {p} does not exist") from None
+    except OSError as e:
+        raise bad_input(f"job file {p} cannot be read: {e}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise bad_input(f"job file {p} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    return parse_job(data, base_dir=p.parent, check_paths=check_paths)
