@@ -80,10 +80,14 @@ export const servicesSchema = z.object({
   chroma: serviceSchema.default({ host: '127.0.0.1', port: 8000 }),
   ollama: serviceSchema
     .extend({
-      /** Ollama Go module version built when no `ollama` binary is installed. */
-      version: z.string().default('v0.34.0'),
+      /**
+       * Ollama Go module version built when no `ollama` binary is installed. v0.20.0 is the
+       * newest that compiles its CPU backend in through cgo; later releases fetch a separately
+       * built llama-server from GitHub, which a machine with only package registries cannot do.
+       */
+      version: z.string().default('v0.20.0'),
     })
-    .default({ host: '127.0.0.1', port: 11434, version: 'v0.34.0' }),
+    .default({ host: '127.0.0.1', port: 11434, version: 'v0.20.0' }),
   /** Seconds to wait for a started service to answer its health check. */
   startTimeoutS: z.number().positive().default(60),
 });

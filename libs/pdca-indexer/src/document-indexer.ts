@@ -1,0 +1,172 @@
+import { isWeb4Error } from '@web4/core';
+import type { ChunkRecord, CollectionName, EdgeKind, GraphEdge, GraphNode, RagStack } from '@web4/rag-tiers';
+import type { TextChunk } from './chunker.js';
+import { addOutcome, emptyReport, type FailureKind, type FileOutcome, type IndexingReport } from './indexing-report.js';
+import { readTextDocument } from './pdca-reader.js';
+
+/** A document ready to store: its chunks and the facts that go with every chunk. */
+export interface PreparedDocument {
+  docId: string;
+  path: string;
+  title: string;
+  date: string | null;
+  hash: string;
+  bytes: number;
+  quality: number;
+  trained: boolean;
+  chunks: TextChunk[];
+  /** Metadata on every chunk (pdca_id, date, topics …); chunk index/start/hash are added here. */
+  metadata: Record<string, string | number | boolean>;
+  /** Section of a chunk, when the document has sections. */
+  sectionOf?: (chunk: TextChunk) => string;
+  graph?: { node: GraphNode; edges: GraphEdge[]; kinds: EdgeKind[] };
+}
+
+/** Something to index: where it is, its id, and how to turn its text into a PreparedDocument. */
+export interface DocumentSource {
+  path: string;
+  docId: string;
+  prepare(read: { text: string; hash: string; bytes: number }): PreparedDocument;
+}
+
+export interface IndexOptions {
+  maxBytes: number;
+  /** Files embedded and written together: large enough to batch, small enough that a fault loses little. */
+  groupSize?: number;
+  onProgress?: (done: number, total: number, path: string) => void;
+  /** Outcomes found before indexing (discovery problems) to include in the report. */
+  preOutcomes?: FileOutcome[];
+  now?: () => Date;
+}
+
+/**
+ * The incremental indexing pipeline shared by the daily buffer and the corpus: read, skip
+ * unchanged (same content hash), chunk, embed in batches, replace the document's chunks in
+ * Chroma, then record it in the metadata and graph tiers. The metadata row is written last, so
+ * a file whose chunks did not reach Chroma is retried by the next run; chunk ids are
+ * `<doc id>#<n>` and old chunks are deleted first, so nothing is ever stored twice.
+ */
+export async function indexDocuments(
+  rag: RagStack,
+  collection: CollectionName,
+  sources: readonly DocumentSource[],
+  options: IndexOptions,
+): Promise<IndexingReport> {
+  const started = performance.now();
+  const report = emptyReport(collection);
+  for (const o of options.preOutcomes ?? []) addOutcome(report, o);
+  report.found = sources.length + (options.preOutcomes?.filter((o) => o.status === 'failed').length ?? 0);
+  const embeddedBefore = rag.embedder.embedded;
+  const reusedBefore = rag.embedder.reused;
+  const now = options.now ?? (() => new Date());
+  const known = await rag.metadata.documentsOf(collection);
+  const groupSize = options.groupSize ?? 64;
+  let done = 0;
+
+  for (let g = 0; g < sources.length; g += groupSize) {
+    const group = sources.slice(g, g + groupSize);
+    const prepared: PreparedDocument[] = [];
+    for (const src of group) {
+      const read = readTextDocument(src.path, options.maxBytes);
+      if (!read.ok) {
+        addOutcome(report, { path: src.path, docId: src.docId, status: 'failed', kind: read.kind, reason: read.reason });
+        continue;
+      }
+      const previous = known.get(src.docId);
+      if (previous && previous.contentHash === read.hash) {
+        addOutcome(report, { path: src.path, docId: src.docId, status: 'unchanged', chunks: previous.chunkCount });
+        continue;
+      }
+      try {
+        prepared.push(src.prepare(read));
+      } catch (cause) {
+        addOutcome(report, { path: src.path, docId: src.docId, status: 'failed', kind: 'invalid_utf8', reason: `cannot parse: ${(cause as Error).message}` });
+      }
+    }
+    if (prepared.length > 0) await storeGroup(rag, collection, prepared, known, report, now);
+    done += group.length;
+    options.onProgress?.(done, sources.length, group[group.length - 1]!.path);
+  }
+  report.embedded = rag.embedder.embedded - embeddedBefore;
+  report.reusedEmbeddings = rag.embedder.reused - reusedBefore;
+  report.durationMs = performance.now() - started;
+  return report;
+}
+
+async function storeGroup(
+  rag: RagStack,
+  collection: CollectionName,
+  docs: PreparedDocument[],
+  known: Map<string, { contentHash: string }>,
+  report: IndexingReport,
+  now: () => Date,
+): Promise<void> {
+  const fail = (kind: FailureKind, reason: string) => {
+    for (const d of docs) addOutcome(report, { path: d.path, docId: d.docId, status: 'failed', kind, reason });
+  };
+  // The title goes in front of every chunk's text for the model: a chunk from the middle of
+  // a PDCA still says what the PDCA is about.
+  const texts = docs.flatMap((d) => d.chunks.map((c) => `${d.title}\n${c.text}`));
+  let vectors: number[][];
+  try {
+    vectors = await rag.embedder.embed(texts);
+  } catch (cause) {
+    return fail(isWeb4Error(cause) && cause.code === 'storage' ? 'storage' : 'embedding', `embedding failed: ${(cause as Error).message}`);
+  }
+  const records: ChunkRecord[] = [];
+  let v = 0;
+  for (const d of docs) {
+    for (const c of d.chunks) {
+      records.push({
+        id: `${d.docId}#${c.index}`,
+        embedding: vectors[v++]!,
+        document: c.text,
+        metadata: {
+          ...d.metadata,
+          doc_id: d.docId,
+          title: d.title,
+          file_path: d.path,
+          content_hash: d.hash,
+          chunk_index: c.index,
+          chunk_start: c.start,
+          chunk_count: d.chunks.length,
+          ...(d.sectionOf ? { section: d.sectionOf(c) } : {}),
+        },
+      });
+    }
+  }
+  try {
+    await rag.chroma.deleteDocuments(collection, docs.filter((d) => known.has(d.docId)).map((d) => d.docId));
+    await rag.chroma.upsert(collection, records);
+  } catch (cause) {
+    const service = isWeb4Error(cause) && cause.code === 'service';
+    return fail(service ? 'service' : 'storage', service ? `Chroma unavailable: ${(cause as Error).message}` : `Chroma write failed: ${(cause as Error).message}`);
+  }
+  const indexedAt = now().toISOString();
+  for (const d of docs) {
+    try {
+      await rag.metadata.upsertDocument({
+        collection,
+        docId: d.docId,
+        path: d.path,
+        title: d.title,
+        date: d.date,
+        contentHash: d.hash,
+        sizeBytes: d.bytes,
+        chunkCount: d.chunks.length,
+        trained: d.trained,
+        trainingBatch: null,
+        qualityScore: d.quality,
+        indexedAt,
+      });
+      if (d.graph) {
+        rag.graph.upsertNodes([d.graph.node]);
+        rag.graph.replaceOutgoing(d.graph.node.id, d.graph.kinds, d.graph.edges);
+      }
+      known.set(d.docId, { contentHash: d.hash });
+      addOutcome(report, { path: d.path, docId: d.docId, status: 'indexed', chunks: d.chunks.length });
+    } catch (cause) {
+      addOutcome(report, { path: d.path, docId: d.docId, status: 'failed', kind: 'storage', reason: `metadata write failed: ${(cause as Error).message}` });
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InputError } from '@web4/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compilePatterns, dateFromName, discoverFiles } from './pdca-discovery.js';
+
+const DEFAULT_PATTERNS = compilePatterns(['^\\d{8}-.+\\.pdca\\.md$', '^\\d{4}-\\d{2}-\\d{2}-UTC-\\d{4}(-.+)?\\.md$']);
+
+describe('discoverFiles', () => {
+  let root: string;
+  let outside: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'web4-disc-'));
+    outside = mkdtempSync(join(tmpdir(), 'web4-outside-'));
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
+  });
+
+  it('finds both naming styles recursively and ignores other files', () => {
+    mkdirSync(join(root, 'a/pdca/role/dev'), { recursive: true });
+    writeFileSync(join(root, 'a/pdca/role/dev/2026-11-20-UTC-0930-chunker.md'), '# x');
+    writeFileSync(join(root, 'a/pdca/role/dev/2026-11-20-UTC-1000.md'), '# no slug');
+    writeFileSync(join(root, '20261121-cache.pdca.md'), '# y');
+    writeFileSync(join(root, 'notes.md'), 'not a pdca');
+    const d = discoverFiles(root, DEFAULT_PATTERNS);
+    expect(d.files.map((f) => f.relPath)).toEqual([
+      '20261121-cache.pdca.md',
+      'a/pdca/role/dev/2026-11-20-UTC-0930-chunker.md',
+      'a/pdca/role/dev/2026-11-20-UTC-1000.md',
+    ]);
+    expect(d.files.map((f) => f.nameDate)).toEqual(['2026-11-21', '2026-11-20', '2026-11-20']);
+    expect(d.files[0]!.pdcaId).toBe('20261121-cache');
+    expect(d.problems).toEqual([]);
+  });
+
+  it('keeps names with spaces and non-ASCII characters', () => {
+    writeFileSync(join(root, '2026-11-20-UTC-0930-größe und leerzeichen.md'), '# ü');
+    const d = discoverFiles(root, DEFAULT_PATTERNS);
+    expect(d.files).toHaveLength(1);
+    expect(d.files[0]!.pdcaId).toBe('2026-11-20-UTC-0930-größe und leerzeichen');
+  });
+
+  it('yields a symlinked entry once, under the real file, and says so', () => {
+    mkdirSync(join(root, 'dev'));
+    mkdirSync(join(root, 'po'));
+    writeFileSync(join(root, 'dev/2026-11-20-UTC-0930-review.md'), '# r');
+    symlinkSync('../dev/2026-11-20-UTC-0930-review.md', join(root, 'po/2026-11-20-UTC-0930-review.md'));
+    const d = discoverFiles(root, DEFAULT_PATTERNS);
+    expect(d.files.map((f) => f.relPath)).toEqual(['dev/2026-11-20-UTC-0930-review.md']);
+    expect(d.problems).toHaveLength(1);
+    expect(d.problems[0]!.kind).toBe('duplicate');
+    expect(d.problems[0]!.reason).toContain('dev/2026-11-20-UTC-0930-review');
+  });
+
+  it('does not follow a symlink out of the root', () => {
+    writeFileSync(join(outside, '2026-11-20-UTC-0930-secret.md'), '# s');
+    symlinkSync(join(outside, '2026-11-20-UTC-0930-secret.md'), join(root, '2026-11-20-UTC-0930-secret.md'));
+    symlinkSync(outside, join(root, 'elsewhere'));
+    const d = discoverFiles(root, DEFAULT_PATTERNS);
+    expect(d.files).toEqual([]);
+    expect(d.problems.map((p) => p.kind).sort()).toEqual(['outside_root', 'outside_root']);
+    expect(d.problems[0]!.reason).toContain('outside the journal root');
+  });
+
+  it('detects directory loops and self-referencing links, and still finds the rest', () => {
+    mkdirSync(join(root, 'a/b'), { recursive: true });
+    writeFileSync(join(root, 'a/b/2026-11-20-UTC-0930-real.md'), '# r');
+    symlinkSync('../..', join(root, 'a/b/up'));
+    symlinkSync('2026-11-20-UTC-1000-self.md', join(root, '2026-11-20-UTC-1000-self.md'));
+    const d = discoverFiles(root, DEFAULT_PATTERNS);
+    expect(d.files.map((f) => f.relPath)).toEqual(['a/b/2026-11-20-UTC-0930-real.md']);
+    const kinds = d.problems.map((p) => p.kind);
+    expect(kinds.filter((k) => k === 'symlink_loop')).toHaveLength(2);
+  });
+
+  it('rejects a missing root and a bad pattern with what to fix', () => {
+    const hintOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return (error as InputError).hint;
+      }
+      return 'did not throw';
+    };
+    expect(hintOf(() => discoverFiles(join(root, 'nope'), DEFAULT_PATTERNS))).toContain('rag.journal.root');
+    expect(hintOf(() => compilePatterns(['(unclosed']))).toContain('rag.journal.patterns');
+  });
+});
+
+describe('dateFromName', () => {
+  it('reads both styles and rejects impossible days', () => {
+    expect(dateFromName('20261121-x.pdca.md')).toBe('2026-11-21');
+    expect(dateFromName('2026-11-21-UTC-0930-x.md')).toBe('2026-11-21');
+    expect(dateFromName('notes.md')).toBeNull();
+    expect(dateFromName('2026-13-45-UTC-0930.md')).toBeNull();
+  });
+});

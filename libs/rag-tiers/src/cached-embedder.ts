@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import type { MetadataTier } from './metadata-tier.js';
+import type { TextEmbedder } from './text-embedder.js';
+
+export function textHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/**
+ * An embedder that never embeds the same text twice: vectors are kept in the metadata database
+ * by text hash. Embedding is the whole cost of indexing on a small CPU, and the same chunk text
+ * comes back often (an edited PDCA keeps most chunks; the nightly copy from the buffer to
+ * history re-stores every chunk).
+ */
+export class CachedEmbedder implements TextEmbedder {
+  /** Texts actually sent to the model since creation, and texts answered from the cache. */
+  embedded = 0;
+  reused = 0;
+
+  constructor(
+    private readonly inner: TextEmbedder,
+    private readonly store: Pick<MetadataTier, 'cachedVectors' | 'storeVectors'>,
+    private readonly batchSize = 32,
+  ) {}
+
+  async embed(texts: string[]): Promise<number[][]> {
+    const hashes = texts.map(textHash);
+    const known = this.store.cachedVectors([...new Set(hashes)]);
+    const missing: Array<{ hash: string; text: string }> = [];
+    const queued = new Set<string>();
+    hashes.forEach((h, i) => {
+      if (!known.has(h) && !queued.has(h)) {
+        queued.add(h);
+        missing.push({ hash: h, text: texts[i]! });
+      }
+    });
+    for (let i = 0; i < missing.length; i += this.batchSize) {
+      const batch = missing.slice(i, i + this.batchSize);
+      const vectors = await this.inner.embed(batch.map((m) => m.text));
+      const entries = batch.map((m, j) => [m.hash, vectors[j]!] as const);
+      this.store.storeVectors(entries);
+      for (const [h, v] of entries) known.set(h, v);
+    }
+    this.embedded += missing.length;
+    this.reused += texts.length - missing.length;
+    return hashes.map((h) => known.get(h)!);
+  }
+}

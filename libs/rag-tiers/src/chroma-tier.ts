@@ -1,0 +1,182 @@
+import { ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
+import { ServiceError } from '@web4/core';
+import { COLLECTION_DESCRIPTIONS, PDCA_COLLECTIONS, type CollectionName } from './collections.js';
+import type { MetadataValue, RetrievalFilters, RetrievalTier, RetrievedItem, TierQuery } from './retrieval-tier.js';
+
+/** One stored chunk: its id is `<doc id>#<chunk index>`, so re-indexing overwrites, never duplicates. */
+export interface ChunkRecord {
+  id: string;
+  embedding: number[];
+  document: string;
+  metadata: Record<string, string | number | boolean>;
+}
+
+/** Chroma rejects very large requests; this stays well below its default maximum batch. */
+const WRITE_BATCH = 1000;
+
+/**
+ * Tier 1: the Chroma collections. Vectors come from our embedder (never from Chroma's default
+ * embedding package), and collections use cosine space, so a distance d maps to a score 1 - d.
+ */
+export class ChromaTier implements RetrievalTier {
+  readonly name = 'chroma' as const;
+  readonly url: string;
+  private readonly client: ChromaClient;
+  private readonly handles = new Map<CollectionName, Promise<Collection>>();
+
+  constructor(url: string) {
+    this.url = url;
+    const u = new URL(url);
+    this.client = new ChromaClient({
+      host: u.hostname,
+      port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+      ssl: u.protocol === 'https:',
+    });
+  }
+
+  async heartbeat(): Promise<void> {
+    await this.call('heartbeat', () => this.client.heartbeat());
+  }
+
+  /** The collection, created with its metadata on first use. */
+  collection(name: CollectionName): Promise<Collection> {
+    let handle = this.handles.get(name);
+    if (!handle) {
+      handle = this.call(`open collection ${name}`, () =>
+        this.client.getOrCreateCollection({
+          name,
+          metadata: { description: COLLECTION_DESCRIPTIONS[name], owner: 'web4', embedding_model: 'all-MiniLM-L6-v2' },
+          configuration: { hnsw: { space: 'cosine' } },
+          embeddingFunction: null,
+        }),
+      );
+      // A failed open must not be cached: the next call (after Chroma is back) tries again.
+      handle.catch(() => this.handles.delete(name));
+      this.handles.set(name, handle);
+    }
+    return handle;
+  }
+
+  async upsert(name: CollectionName, chunks: readonly ChunkRecord[]): Promise<void> {
+    const col = await this.collection(name);
+    for (let i = 0; i < chunks.length; i += WRITE_BATCH) {
+      const batch = chunks.slice(i, i + WRITE_BATCH);
+      await this.call(`write to ${name}`, () =>
+        col.upsert({
+          ids: batch.map((c) => c.id),
+          embeddings: batch.map((c) => c.embedding),
+          documents: batch.map((c) => c.document),
+          metadatas: batch.map((c) => c.metadata as Metadata),
+        }),
+      );
+    }
+  }
+
+  /** Delete every chunk of these documents (by the `doc_id` metadata every chunk carries). */
+  async deleteDocuments(name: CollectionName, docIds: readonly string[]): Promise<void> {
+    if (docIds.length === 0) return;
+    const col = await this.collection(name);
+    for (let i = 0; i < docIds.length; i += 500) {
+      const ids = docIds.slice(i, i + 500);
+      await this.call(`delete from ${name}`, () => col.delete({ where: ids.length === 1 ? { doc_id: ids[0]! } : { doc_id: { $in: ids } } }));
+    }
+  }
+
+  async count(name: CollectionName): Promise<number> {
+    const col = await this.collection(name);
+    return this.call(`count ${name}`, () => col.count());
+  }
+
+  /** Every chunk of the given documents, with embeddings (copying buffer items to history). */
+  async chunksOf(name: CollectionName, docIds: readonly string[]): Promise<ChunkRecord[]> {
+    if (docIds.length === 0) return [];
+    const col = await this.collection(name);
+    const res = await this.call(`read ${name}`, () =>
+      col.get({ where: { doc_id: { $in: [...docIds] } }, include: ['embeddings', 'documents', 'metadatas'] }),
+    );
+    return res.ids.map((id, i) => ({
+      id,
+      embedding: Array.from(res.embeddings[i] ?? []),
+      document: res.documents[i] ?? '',
+      metadata: scalarMetadata(res.metadatas[i] ?? {}) as Record<string, string | number | boolean>,
+    }));
+  }
+
+  async search(query: TierQuery): Promise<RetrievedItem[]> {
+    if (!query.embedding) throw new Error('ChromaTier.search needs the query embedding');
+    const embedding = query.embedding;
+    const perCollection = await Promise.all(
+      query.collections.map(async (name) => {
+        const n = query.nResults[name] ?? 3;
+        const where = PDCA_COLLECTIONS.includes(name) ? whereFromFilters(query.filters) : undefined;
+        const col = await this.collection(name);
+        const res = await this.call(`query ${name}`, () =>
+          col.query({ queryEmbeddings: [embedding], nResults: n, ...(where ? { where } : {}), include: ['documents', 'metadatas', 'distances'] }),
+        );
+        const ids = res.ids[0] ?? [];
+        return ids.map((id, i): RetrievedItem => {
+          const metadata = scalarMetadata(res.metadatas[0]?.[i] ?? {});
+          const distance = res.distances[0]?.[i] ?? 1;
+          return {
+            id,
+            tier: 'chroma',
+            collection: name,
+            documentId: String(metadata.doc_id ?? metadata.pdca_id ?? id.replace(/#\d+$/, '')),
+            text: res.documents[0]?.[i] ?? '',
+            score: Math.max(0, Math.min(1, 1 - distance)),
+            metadata,
+          };
+        });
+      }),
+    );
+    return perCollection.flat();
+  }
+
+  /** Map connection failures to a ServiceError that says which server and what to run. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (cause) {
+      if (isConnectionFailure(cause)) {
+        throw new ServiceError(`Chroma at ${this.url} is not reachable (${what}): ${(cause as Error).message}`, {
+          hint: 'Start it with `web4 services up`, or set services.chroma.url (WEB4_SERVICES__CHROMA__URL) to a running server.',
+          cause,
+          details: { service: 'chroma', url: this.url },
+        });
+      }
+      throw cause;
+    }
+  }
+}
+
+export function isConnectionFailure(error: unknown): boolean {
+  const e = error as { name?: string; message?: string; cause?: { code?: string } } | undefined;
+  if (!e) return false;
+  if (e.name === 'ChromaConnectionError') return true;
+  const text = `${e.message ?? ''} ${e.cause?.code ?? ''}`;
+  return /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up|EPIPE|ETIMEDOUT|UND_ERR/i.test(text);
+}
+
+/** Chroma filters on numbers only for ranges, so dates are also stored as YYYYMMDD integers. */
+export function whereFromFilters(f: RetrievalFilters): Where | undefined {
+  const clauses: Where[] = [];
+  if (f.dateFrom) clauses.push({ date_num: { $gte: dateNum(f.dateFrom) } });
+  if (f.dateTo) clauses.push({ date_num: { $lte: dateNum(f.dateTo) } });
+  if (f.trained !== undefined) clauses.push({ trained_in_adapter: f.trained });
+  if (f.minQuality !== undefined) clauses.push({ quality_score: { $gte: f.minQuality } });
+  if (f.pdcaIds?.length) clauses.push({ pdca_id: { $in: f.pdcaIds } });
+  if (clauses.length === 0) return undefined;
+  return clauses.length === 1 ? clauses[0] : { $and: clauses };
+}
+
+export function dateNum(day: string): number {
+  return Number(day.replaceAll('-', ''));
+}
+
+function scalarMetadata(m: Record<string, unknown>): Record<string, MetadataValue> {
+  const out: Record<string, MetadataValue> = {};
+  for (const [k, v] of Object.entries(m)) {
+    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+import { resolveStatePath, type Web4Config } from '@web4/core';
+import { ChromaTier } from './chroma-tier.js';
+import { COLLECTION_NAMES, type CollectionName } from './collections.js';
+import { GraphTier } from './graph-tier.js';
+import { MetadataTier } from './metadata-tier.js';
+import { chromaUrl } from './rag-stack.js';
+
+export interface CollectionHealthRow {
+  collection: CollectionName;
+  reachable: boolean;
+  /** Chunks stored in Chroma (null when unreachable). */
+  items: number | null;
+  /** Documents and chunks the metadata tier says are behind it. */
+  documents: number;
+  expectedItems: number;
+  /** True when Chroma holds exactly the chunks the metadata records. */
+  consistent: boolean | null;
+  error?: string;
+}
+
+export interface CollectionHealth {
+  chromaUrl: string;
+  reachable: boolean;
+  collections: CollectionHealthRow[];
+  graph: { nodes: Record<string, number>; edges: Record<string, number> };
+  checkedAt: string;
+}
+
+/**
+ * Each collection reachable, its item count, and the document counts behind it. Used by
+ * `web4 monitor report` and `web4 rag health`; never throws for a down server, it reports it.
+ */
+export async function collectionHealth(config: Web4Config, options: { chromaUrl?: string } = {}): Promise<CollectionHealth> {
+  const url = options.chromaUrl ?? chromaUrl(config);
+  const chroma = new ChromaTier(url);
+  const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
+  const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
+  try {
+    const counts = await metadata.countsByCollection();
+    let reachable = true;
+    try {
+      await chroma.heartbeat();
+    } catch {
+      reachable = false;
+    }
+    const collections: CollectionHealthRow[] = [];
+    for (const collection of COLLECTION_NAMES) {
+      const behind = counts[collection] ?? { documents: 0, chunks: 0 };
+      const row: CollectionHealthRow = {
+        collection,
+        reachable: false,
+        items: null,
+        documents: behind.documents,
+        expectedItems: behind.chunks,
+        consistent: null,
+      };
+      if (reachable) {
+        try {
+          row.items = await chroma.count(collection);
+          row.reachable = true;
+          row.consistent = row.items === behind.chunks;
+        } catch (error) {
+          row.error = (error as Error).message;
+        }
+      } else row.error = `Chroma at ${url} is not reachable`;
+      collections.push(row);
+    }
+    return { chromaUrl: url, reachable, collections, graph: await graph.counts(), checkedAt: new Date().toISOString() };
+  } finally {
+    await graph.close();
+    await metadata.close();
+  }
+}

@@ -1,0 +1,36 @@
+export { ChromaTier, dateNum, whereFromFilters, isConnectionFailure, type ChunkRecord } from './chroma-tier.js';
+export { CachedEmbedder, textHash } from './cached-embedder.js';
+export {
+  COLLECTION_NAMES,
+  COLLECTION_DESCRIPTIONS,
+  PDCA_COLLECTIONS,
+  SEARCH_COLLECTIONS,
+  isCollectionName,
+  type CollectionName,
+} from './collections.js';
+export { collectionHealth, type CollectionHealth, type CollectionHealthRow } from './collection-health.js';
+export { GraphTier, nodeId, type EdgeKind, type GraphEdge, type GraphNode, type NodeKind } from './graph-tier.js';
+export { HotPdcaCache, type CacheStats, type PdcaEntry } from './hot-pdca-cache.js';
+export { MetadataTier, type AccessRecord, type DocumentRecord, type HotPdca } from './metadata-tier.js';
+export { chromaUrl, loadPdca, openRag, type OpenRagOptions, type RagStack } from './rag-stack.js';
+export {
+  TIER_NAMES,
+  type MetadataValue,
+  type RetrievalFilters,
+  type RetrievalTier,
+  type RetrievedItem,
+  type TierName,
+  type TierQuery,
+} from './retrieval-tier.js';
+export { Retriever, type RetrievalResult, type RetrieveOptions } from './retriever.js';
+export type { TextEmbedder } from './text-embedder.js';
+export { loadRelevanceSet, matchesRef, type LabelledQuery, type RelevantDocument } from './tuning/relevance-set.js';
+export { contextToNoise, mean, percentile, precisionAtK, recall, reciprocalRank, type JudgedList } from './tuning/retrieval-metrics.js';
+export {
+  CANDIDATE_K,
+  applyNResults,
+  optimizeRetrieval,
+  type OptimizationResult,
+  type OptimizationRow,
+  type Recommendation,
+} from './tuning/retrieval-optimizer.js';

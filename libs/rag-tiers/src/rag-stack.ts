@@ -1,0 +1,88 @@
+import { resolveStatePath, silentLogger, type Logger, type Web4Config } from '@web4/core';
+import { CachedEmbedder } from './cached-embedder.js';
+import { ChromaTier } from './chroma-tier.js';
+import type { CollectionName } from './collections.js';
+import { GraphTier } from './graph-tier.js';
+import { HotPdcaCache, type PdcaEntry } from './hot-pdca-cache.js';
+import { MetadataTier } from './metadata-tier.js';
+import { Retriever } from './retriever.js';
+import type { TextEmbedder } from './text-embedder.js';
+
+/** The Chroma server named by the config: `services.chroma.url`, else host and port. */
+export function chromaUrl(config: Web4Config): string {
+  const c = config.services.chroma;
+  return c.url ?? `http://${c.host}:${c.port}`;
+}
+
+/** Everything retrieval needs, opened from the config: the three tiers, the cache, the retriever. */
+export interface RagStack {
+  config: Web4Config;
+  chroma: ChromaTier;
+  graph: GraphTier;
+  metadata: MetadataTier;
+  embedder: CachedEmbedder;
+  cache: HotPdcaCache;
+  retriever: Retriever;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface OpenRagOptions {
+  /** The model behind the vectors (./embedding builds the real one from the config). */
+  embedder: TextEmbedder;
+  /** Override the Chroma URL of the config (tests, benchmarks). */
+  chromaUrl?: string;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
+  const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
+  const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
+  const chroma = new ChromaTier(options.chromaUrl ?? chromaUrl(config));
+  const embedder = new CachedEmbedder(options.embedder, metadata, config.models.embedding.batchSize);
+  const cache = new HotPdcaCache((id) => loadPdca(chroma, metadata, id), metadata, config.rag.cacheSize, options.now);
+  const retriever = new Retriever(embedder, { chroma, graph, metadata }, config.rag.nResults, cache);
+  return {
+    config,
+    chroma,
+    graph,
+    metadata,
+    embedder,
+    cache,
+    retriever,
+    logger: options.logger ?? silentLogger(),
+    async close() {
+      await cache.close();
+      await graph.close();
+      await metadata.close();
+    },
+  };
+}
+
+/**
+ * Rebuild a PDCA's text from its chunks (overlaps removed by their start offsets); the buffer
+ * holds today's version, so it wins over history.
+ */
+export async function loadPdca(chroma: ChromaTier, metadata: MetadataTier, pdcaId: string): Promise<PdcaEntry | undefined> {
+  for (const collection of ['daily_buffer', 'pdca_historical'] as CollectionName[]) {
+    const chunks = await chroma.chunksOf(collection, [pdcaId]);
+    if (chunks.length === 0) continue;
+    chunks.sort((a, b) => Number(a.metadata.chunk_index) - Number(b.metadata.chunk_index));
+    let text = '';
+    for (const c of chunks) {
+      const start = Number(c.metadata.chunk_start ?? text.length);
+      text = text.slice(0, start) + c.document;
+    }
+    const doc = await metadata.getDocument(collection, pdcaId);
+    return {
+      pdcaId,
+      collection,
+      title: doc?.title ?? String(chunks[0]!.metadata.title ?? pdcaId),
+      date: doc?.date ?? (chunks[0]!.metadata.date as string | undefined) ?? null,
+      filePath: doc?.path ?? String(chunks[0]!.metadata.file_path ?? ''),
+      text,
+    };
+  }
+  return undefined;
+}
