@@ -121,8 +121,19 @@ const nResultsSchema = z.object({
   daily_buffer: z.number().int().positive().default(3),
 });
 
+const DEFAULT_JOURNAL_PATTERNS = [
+  '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-*.pdca.md',
+  '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-UTC-[0-9][0-9][0-9][0-9]*.md',
+  '**/pdca/**/*.md',
+];
+
 export const ragSchema = z.object({
   nResults: nResultsSchema.default(nResultsSchema.parse({})),
+  /**
+   * Chroma database (in the default tenant) holding this state root's collections, so several
+   * state roots can share one Chroma server without mixing their data. Created when missing.
+   */
+  chromaDatabase: z.string().regex(/^[A-Za-z0-9][\w.-]{2,62}$/).default('default_database'),
   /** Tier 2: typed nodes and edges (PDCA → previous PDCA, component, TrainAI topic, batch). */
   graphDb: z.string().default('logs/rag_graph.db'),
   /** Tier 3: per-document facts, plus the hot-PDCA access records. */
@@ -134,18 +145,18 @@ export const ragSchema = z.object({
       /** Where the team's PDCAs live; searched recursively. */
       root: z.string().default('examples/journal'),
       /**
-       * Regular expressions matched against a file's base name. The default accepts the plan's
-       * `YYYYMMDD-*.pdca.md` and the journal's `YYYY-MM-DD-UTC-HHMM[-slug].md`.
+       * Globs (`*`, `**`, `?`, `[0-9]`) matched against a file's path under the root; a glob
+       * without `/` matches the file name. The default accepts the plan's `YYYYMMDD-*.pdca.md`,
+       * the journal's `YYYY-MM-DD-UTC-HHMM[-slug].md`, and any `.md` under a `pdca/` folder
+       * (PDCAs whose name has no date; their date comes from the header).
        */
-      patterns: z
-        .array(z.string())
-        .default(['^\\d{8}-.+\\.pdca\\.md$', '^\\d{4}-\\d{2}-\\d{2}-UTC-\\d{4}(-.+)?\\.md$']),
+      patterns: z.array(z.string().min(1)).min(1).default(DEFAULT_JOURNAL_PATTERNS),
       /** Files larger than this are reported and skipped (a PDCA is a few hundred bytes to ~200 KB). */
       maxFileBytes: z.number().int().positive().default(5_000_000),
     })
     .default({
       root: 'examples/journal',
-      patterns: ['^\\d{8}-.+\\.pdca\\.md$', '^\\d{4}-\\d{2}-\\d{2}-UTC-\\d{4}(-.+)?\\.md$'],
+      patterns: DEFAULT_JOURNAL_PATTERNS,
       maxFileBytes: 5_000_000,
     }),
   /** Chunking in characters: ~1000 characters is about the 256 tokens MiniLM reads. */

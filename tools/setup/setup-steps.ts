@@ -1,0 +1,113 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Web4Config } from '@web4/core';
+import {
+  type AssetLayout,
+  LocalService,
+  chatOnce,
+  ensureBaseGguf,
+  ensureBaseModel,
+  ensureEmbeddingFolder,
+  ensureOllamaBinary,
+  ensurePythonEnv,
+  venvPython,
+  writeFileAtomic,
+} from '@web4/local-services';
+
+export interface SetupStepResult {
+  step: string;
+  action: string;
+  note?: string;
+  seconds: number;
+}
+
+export interface SetupOptions {
+  repoRoot: string;
+  config: Web4Config;
+  layout: AssetLayout;
+  skipPython: boolean;
+  log: (line: string) => void;
+  onStep: (result: SetupStepResult) => void;
+}
+
+async function timed(step: string, onStep: SetupOptions['onStep'], body: () => Promise<{ action: string; note?: string }>): Promise<void> {
+  const t0 = Date.now();
+  const { action, note } = await body();
+  onStep({ step, action, ...(note ? { note } : {}), seconds: (Date.now() - t0) / 1000 });
+}
+
+/**
+ * Start the cached Ollama on a free port with the test suite's models folder, import
+ * web4-base there and ask it one question. Skipped when a marker says this exact binary and
+ * model already passed, so a warm setup does not start a server.
+ */
+export async function verifyBaseModelServes(layout: AssetLayout, binary: string, binarySha: string, ggufSha: string, modelName: string): Promise<{ action: string; note?: string }> {
+  const marker = join(layout.testOllamaModels, '.web4-base-verified');
+  const expected = `${binarySha} ${ggufSha} ${modelName}`;
+  if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === expected) return { action: 'cached', note: 'answered before' };
+  const servicesDir = mkdtempSync(join(tmpdir(), 'web4-setup-ollama-'));
+  const ollama = new LocalService({
+    name: 'ollama', host: '127.0.0.1', port: 0, servicesDir, dataDir: layout.testOllamaModels, startTimeoutS: 60, binary: async () => binary,
+  });
+  try {
+    const up = await ollama.up();
+    await ensureBaseModel(up.url!, layout.baseGguf, modelName);
+    const chat = await chatOnce(up.url!, modelName, 'What is the capital of France? Answer in one word.', 16);
+    if (!chat.reply.trim()) throw new Error(`${modelName} gave an empty answer`);
+    writeFileAtomic(marker, expected + '\n');
+    return { action: 'verified', note: `answered "${chat.reply.trim().slice(0, 40)}" at ${chat.tokensPerSecond.toFixed(0)} tokens/s` };
+  } finally {
+    await ollama.down();
+    rmSync(servicesDir, { recursive: true, force: true });
+  }
+}
+
+export async function runSetup(o: SetupOptions): Promise<void> {
+  const { layout, config } = o;
+  let python: string | undefined;
+  if (!o.skipPython) {
+    await timed('python env (python/.venv)', o.onStep, async () => {
+      const env = await ensurePythonEnv(o.repoRoot);
+      python = env.python;
+      return { action: env.action, note: env.action };
+    });
+  } else if (existsSync(venvPython(o.repoRoot))) {
+    python = venvPython(o.repoRoot);
+  }
+
+  let ollamaBinary: { path: string; sha: string } | undefined;
+  await timed('ollama binary', o.onStep, async () => {
+    if (config.services.ollama.url) return { action: 'configured', note: `using ${config.services.ollama.url}` };
+    const binary = await ensureOllamaBinary(layout, config.services.ollama.version, {
+      onRebuild: (reason) => o.log(`setup: ⚠️ cached Ollama ${config.services.ollama.version} is corrupt (${reason}); rebuilding`),
+      onLine: () => undefined,
+    });
+    if (binary.source === 'built') o.log(`setup:   built Ollama ${binary.version} in ${binary.buildSeconds}s`);
+    const { sha256File } = await import('@web4/local-services');
+    ollamaBinary = { path: binary.path, sha: await sha256File(binary.path) };
+    return { action: binary.source, note: `${binary.source === 'path' ? 'on PATH' : binary.source}: ${binary.path}` };
+  });
+
+  await timed('base model GGUF (SmolLM2-135M-Instruct Q4_1)', o.onStep, async () => {
+    const gguf = await ensureBaseGguf(layout, { onRebuild: (reason) => o.log(`setup: ⚠️ cached GGUF corrupt (${reason}); extracting again`) });
+    return { action: gguf.action, note: gguf.action };
+  });
+
+  await timed('embedding model (all-MiniLM-L6-v2 for transformers.js)', o.onStep, async () => {
+    const folder = await ensureEmbeddingFolder(layout, {
+      ...(python ? { venvPython: python } : {}),
+      onRebuild: (reason) => o.log(`setup: ⚠️ embedding model folder corrupt (${reason}); rebuilding`),
+    });
+    return { action: folder.action, note: `${folder.action}${folder.manifest.fp32 ? '' : ', q8 only (fp32 needs python/.venv)'}` };
+  });
+
+  if (ollamaBinary) {
+    const binary = ollamaBinary;
+    await timed(`${config.models.baseModel} answers in Ollama`, o.onStep, async () => {
+      const { SMOLLM2_GGUF } = await import('@web4/local-services');
+      return verifyBaseModelServes(layout, binary.path, binary.sha, SMOLLM2_GGUF.sha256, config.models.baseModel);
+    });
+  }
+}
