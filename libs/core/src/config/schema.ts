@@ -209,6 +209,47 @@ export const loggingSchema = z.object({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
+/**
+ * The nightly training step (trainer-bridge → `python -m web4_trainer`). Hyper-parameter
+ * defaults are the original plan's; the trainer pads batches to their own longest sample.
+ */
+export const trainerSchema = z.object({
+  /** Python with the trainer's dependencies; relative paths are relative to the repository root. */
+  python: z.string().default('python/.venv/bin/python'),
+  /** Folder holding the `web4_trainer` package (put on PYTHONPATH); relative to the repository root. */
+  packageDir: z.string().default('python'),
+  /** Base model to train: a `.gguf` file or a Hugging Face folder. Unset: the embedded SmolLM2 GGUF in the cache. */
+  baseModel: z.string().optional(),
+  /** Let transformers download from the Hugging Face hub (off: HF_HUB_OFFLINE=1). */
+  allowHubDownload: z.boolean().default(false),
+  loraRank: z.number().int().positive().default(16),
+  loraAlpha: z.number().positive().default(32),
+  loraDropout: z.number().min(0).max(0.99).default(0.05),
+  targetModules: z.array(z.string()).min(1).default(['q_proj', 'k_proj', 'v_proj', 'o_proj']),
+  epochs: z.number().int().positive().default(1),
+  batchSize: z.number().int().positive().default(1),
+  gradAccumulation: z.number().int().positive().default(4),
+  learningRate: z.number().positive().max(1).default(1e-4),
+  /** Linear warm-up steps, then a constant learning rate. */
+  warmupSteps: z.number().int().min(0).default(10),
+  /** Tokens per example; longer examples are cut (the answer keeps at least half). */
+  maxLength: z.number().int().min(16).default(2048),
+  /** `auto`: CUDA with bf16 when present, else CPU with fp32. */
+  device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  /** Characters of PDCA text per sample; a longer PDCA becomes several samples ("part k of n"). */
+  sampleCapChars: z.number().int().min(200).default(6000),
+  /** The whole run (model load, training, export) is stopped after this many seconds. */
+  timeoutS: z.number().positive().default(4 * 3600),
+  /**
+   * How the trained model reaches Ollama. `merged`: the LoRA merged into the base weights, created
+   * `FROM` them (works on every Ollama). `gguf-lora`: the base plus an `ADAPTER` (lighter; only
+   * Ollama releases before 0.34.1 accept it).
+   */
+  serveMode: z.enum(['merged', 'gguf-lora']).default('merged'),
+  /** Quantization Ollama applies when creating the merged model (`q8_0`, `q4_K_M`, …; empty: keep f16). */
+  quantize: z.string().default('q8_0'),
+});
+
 export const configSchema = z.object({
   /** Where logs/, outputs/, backups/, models/, chroma/ live. Default: the working directory. */
   stateRoot: z.string().default('.'),
@@ -220,6 +261,7 @@ export const configSchema = z.object({
   rag: ragSchema.default(ragSchema.parse({})),
   schedule: scheduleSchema.default(scheduleSchema.parse({})),
   validation: validationSchema.default(validationSchema.parse({})),
+  trainer: trainerSchema.default(trainerSchema.parse({})),
 });
 
 export type Web4Config = z.infer<typeof configSchema>;
