@@ -1,9 +1,85 @@
+import { readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
+import { startTestServices, type TestServices } from './test-services.js';
 
 /**
  * Starts the real services the integration tests need (Chroma, Ollama) once per run, on free
- * ports, and stops them at the end. Filled in by the services work (issue 3).
+ * ports, and stops them at the end.
+ *
+ * Vitest 3 runs a workspace's globalSetup once per project, all in the main process and all
+ * before the first test file starts. The servers are therefore kept on `globalThis` with a
+ * count of the projects using them: the first project starts them, the last teardown stops
+ * them. Their URLs reach the test workers through the environment (forked workers inherit it;
+ * `loadConfig()` reads WEB4_SERVICES__*__URL) and through `inject('chromaUrl' | 'ollamaUrl')`.
+ *
+ * WEB4_TEST_SERVICES=off skips starting them (unit tests only); URLs already in the
+ * environment are used as they are.
  */
-export default async function setup(_project: TestProject): Promise<() => Promise<void>> {
-  return async () => {};
+interface Shared {
+  users: number;
+  services: Promise<TestServices | undefined>;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    chromaUrl: string;
+    ollamaUrl: string;
+  }
+}
+
+const KEY = Symbol.for('web4.testServices');
+const holder = globalThis as unknown as Record<symbol, Shared | undefined>;
+
+function onExitKill(services: TestServices): void {
+  // Last resort when the runner exits without teardown (an uncaught error, Ctrl-C twice).
+  process.once('exit', () => {
+    for (const file of ['chroma', 'ollama']) {
+      try {
+        const record = JSON.parse(readFileSync(`${services.dir}/services/${file}.json`, 'utf8')) as { pid: number };
+        process.kill(-record.pid, 'SIGKILL');
+      } catch {
+        // already stopped
+      }
+    }
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = !holder[KEY] && process.env.WEB4_SERVICES__CHROMA__URL && process.env.WEB4_SERVICES__OLLAMA__URL;
+  if (process.env.WEB4_TEST_SERVICES === 'off' || external) {
+    if (external) {
+      project.provide('chromaUrl', process.env.WEB4_SERVICES__CHROMA__URL!);
+      project.provide('ollamaUrl', process.env.WEB4_SERVICES__OLLAMA__URL!);
+    }
+    return async () => {};
+  }
+  let shared = holder[KEY];
+  if (!shared) {
+    shared = {
+      users: 0,
+      services: startTestServices().then((services) => {
+        process.env.WEB4_SERVICES__CHROMA__URL = services.chromaUrl;
+        process.env.WEB4_SERVICES__OLLAMA__URL = services.ollamaUrl;
+        onExitKill(services);
+        return services;
+      }),
+    };
+    holder[KEY] = shared;
+  }
+  shared.users++;
+  const services = await shared.services;
+  if (services) {
+    project.provide('chromaUrl', services.chromaUrl);
+    project.provide('ollamaUrl', services.ollamaUrl);
+  }
+  return async () => {
+    const current = holder[KEY]!;
+    current.users--;
+    if (current.users > 0) return;
+    holder[KEY] = undefined;
+    const started = await current.services;
+    await started?.stop();
+    delete process.env.WEB4_SERVICES__CHROMA__URL;
+    delete process.env.WEB4_SERVICES__OLLAMA__URL;
+  };
 }

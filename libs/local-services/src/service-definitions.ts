@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -15,7 +15,14 @@ export interface ServiceDefinition {
 /** The `chroma` CLI of the npm `chromadb` package (native binding pinned to 1.0.5, see package.json overrides). */
 export function chromaCliScript(): string {
   const require = createRequire(import.meta.url);
-  const pkgFile = require.resolve('chromadb/package.json');
+  // chromadb's `exports` hides package.json: find it above the resolved entry point.
+  let dir = dirname(require.resolve('chromadb'));
+  while (!existsSync(join(dir, 'package.json')) || JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name !== 'chromadb') {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the chromadb package folder');
+    dir = up;
+  }
+  const pkgFile = join(dir, 'package.json');
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin?: string | Record<string, string> };
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.chroma;
   if (!bin) throw new Error('the chromadb package has no `chroma` CLI');

@@ -77,9 +77,11 @@ const serviceSchema = z.object({
 });
 
 export const servicesSchema = z.object({
-  chroma: serviceSchema.default({ host: '127.0.0.1', port: 8000 }),
+  // Port defaults sit on the field too, so setting only `url` (e.g. WEB4_SERVICES__CHROMA__URL) validates.
+  chroma: serviceSchema.extend({ port: serviceSchema.shape.port.default(8000) }).default({ host: '127.0.0.1', port: 8000 }),
   ollama: serviceSchema
     .extend({
+      port: serviceSchema.shape.port.default(11434),
       /**
        * Ollama Go module version built when no `ollama` binary is installed. v0.20.0 is the
        * newest that compiles its CPU backend in through cgo; later releases fetch a separately
