@@ -14,14 +14,15 @@ export interface OllamaAnswererOptions {
 /** Answer prompts with a model served by Ollama (chat API, not streamed). */
 export function ollamaAnswerer(options: OllamaAnswererOptions): Answerer {
   const client = new Ollama({ host: options.url });
-  return async (prompt, system) => {
+  return async ({ prompt, context, system, options: caseOptions }) => {
     const started = performance.now();
+    const content = context ? `Context:\n${context}\n\nQuestion: ${prompt}` : prompt;
     try {
       const response = await client.chat({
         model: options.model,
         stream: false,
-        messages: [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content: prompt }],
-        options: { temperature: options.temperature ?? 0, seed: options.seed ?? 42, num_predict: options.maxTokens ?? 256 },
+        messages: [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content }],
+        options: { temperature: options.temperature ?? 0, seed: options.seed ?? 42, num_predict: options.maxTokens ?? 256, ...caseOptions },
       });
       return { text: response.message.content, latencyMs: performance.now() - started };
     } catch (cause) {

@@ -2,8 +2,16 @@ import { ASSERTIONS } from './assertions/registry.js';
 import type { AnswerUnderTest, AssertionResult } from './assertions/types.js';
 import type { CanaryCase } from './case-file.js';
 
-/** Something that answers a prompt: the served model, usually (see `ollamaAnswerer`). */
-export type Answerer = (prompt: string, system?: string) => Promise<{ text: string; latencyMs: number }>;
+/** What the model is asked for one case. */
+export interface Question {
+  prompt: string;
+  context?: string;
+  system?: string;
+  options?: Record<string, number | string | boolean>;
+}
+
+/** Something that answers a question: the served model, usually (see `ollamaAnswerer`). */
+export type Answerer = (question: Question) => Promise<{ text: string; latencyMs: number }>;
 
 export interface CaseResult {
   id: string;
@@ -32,9 +40,14 @@ export async function runCases(
   for (const [index, c] of cases.entries()) {
     let result: CaseResult;
     try {
-      const { text, latencyMs } = await answer(c.prompt, c.system);
+      const { text, latencyMs } = await answer({
+        prompt: c.prompt,
+        ...(c.context ? { context: c.context } : {}),
+        ...(c.system ? { system: c.system } : {}),
+        ...(c.options ? { options: c.options } : {}),
+      });
       const subject: AnswerUnderTest = { prompt: c.prompt, text, latencyMs };
-      const assertions = c.assert.map((a) => ({ type: a.type, ...ASSERTIONS[a.type]!(subject, a.value) }));
+      const assertions = c.assertions.map((a) => ({ type: a.type, ...ASSERTIONS[a.type]!(subject, a.value, a.flags) }));
       result = { id: c.id, pass: assertions.every((a) => a.pass), latencyMs, answer: text, assertions };
     } catch (error) {
       result = { id: c.id, pass: false, latencyMs: 0, answer: '', error: (error as Error).message, assertions: [] };

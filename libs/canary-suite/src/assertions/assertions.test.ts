@@ -5,13 +5,16 @@ const answer = { prompt: 'q', text: 'Use `web4 index daily` to index Today’s P
 
 describe('assertion types', () => {
   it.each([
-    ['contains', 'INDEX DAILY', true],
-    ['contains', ['web4', 'pdca'], true],
+    ['contains', 'index daily', true],
+    ['contains', 'INDEX DAILY', false],
+    ['icontains', 'INDEX DAILY', true],
+    ['contains', ['web4', 'PDCA'], true],
     ['contains', ['web4', 'rollback'], false],
     ['contains-any', ['rollback', 'pdcas'], true],
     ['contains-any', ['rollback', 'canary'], false],
     ['not-contains', ['<|im_start|>', 'error'], true],
-    ['not-contains', 'today', false],
+    ['not-contains', 'Today', false],
+    ['not-contains', 'today', true],
     ['regex', '`web4 [a-z]+ [a-z]+`', true],
     ['regex', '^\\d+$', false],
     ['max-latency-ms', 1000, true],
@@ -20,9 +23,14 @@ describe('assertion types', () => {
     ['non-empty', 500, false],
     ['max-length', 100, true],
     ['max-length', 10, false],
+    ['regex', 'TODAY', false],
   ])('%s %j → %s', (type, value, expected) => {
     const result = ASSERTIONS[type]!(answer, value);
     expect(result.pass).toBe(expected);
     expect(result.reason.length).toBeGreaterThan(0);
+  });
+
+  it('applies regex flags', () => {
+    expect(ASSERTIONS.regex!(answer, 'TODAY', 'i').pass).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { contains } from './contains.js';
+import { icontains } from './icontains.js';
 import { containsAny } from './contains-any.js';
 import { maxLatencyMs } from './max-latency-ms.js';
 import { maxLength } from './max-length.js';
@@ -10,6 +11,7 @@ import type { AssertionFn } from './types.js';
 /** Assertion types by the name used in case files (YAML `type:`). */
 export const ASSERTIONS: Readonly<Record<string, AssertionFn>> = {
   contains,
+  icontains,
   'contains-any': containsAny,
   'not-contains': notContains,
   regex,

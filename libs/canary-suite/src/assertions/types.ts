@@ -11,5 +11,5 @@ export interface AssertionResult {
   reason: string;
 }
 
-/** One assertion type: a pure function of the answer and the assertion's value. */
-export type AssertionFn = (answer: AnswerUnderTest, value: unknown) => AssertionResult;
+/** One assertion type: a pure function of the answer, the assertion's value and its flags. */
+export type AssertionFn = (answer: AnswerUnderTest, value: unknown, flags?: string) => AssertionResult;
