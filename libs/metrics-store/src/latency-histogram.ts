@@ -16,43 +16,52 @@ const ZERO_BUCKET = 'z';
 /** Sparse counts by bucket key; keys are decimal bucket indexes or "z". */
 export type LatencyBuckets = Record<string, number>;
 
-export function bucketKey(latencyMs: number): string {
-  if (latencyMs < MIN_TRACKED_MS) return ZERO_BUCKET;
-  return String(Math.ceil(Math.log(latencyMs) / LOG_GAMMA));
-}
-
-function bucketValue(key: string): number {
-  if (key === ZERO_BUCKET) return 0;
-  return (2 * Math.pow(GAMMA, Number(key))) / (GAMMA + 1);
+function bucketValue(index: number): number {
+  return (2 * Math.pow(GAMMA, index)) / (GAMMA + 1);
 }
 
 export class LatencyHistogram {
-  private constructor(private readonly buckets: LatencyBuckets) {}
+  // Numeric keys in memory (the hot path adds one value per logged query); string keys on disk.
+  private constructor(
+    private readonly buckets: Map<number, number>,
+    private zero: number,
+  ) {}
 
   static empty(): LatencyHistogram {
-    return new LatencyHistogram({});
+    return new LatencyHistogram(new Map(), 0);
   }
 
   /** From the stored JSON; a malformed value is an error rather than silently empty. */
   static fromJSON(text: string): LatencyHistogram {
     const parsed: unknown = JSON.parse(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TypeError('latency histogram must be a JSON object');
-    return new LatencyHistogram({ ...(parsed as LatencyBuckets) });
+    const h = LatencyHistogram.empty();
+    for (const [key, count] of Object.entries(parsed as LatencyBuckets)) {
+      if (typeof count !== 'number') throw new TypeError(`latency histogram bucket ${key} has a non-numeric count`);
+      if (key === ZERO_BUCKET) h.zero += count;
+      else h.buckets.set(Number(key), (h.buckets.get(Number(key)) ?? 0) + count);
+    }
+    return h;
   }
 
   add(latencyMs: number, count = 1): void {
-    const key = bucketKey(latencyMs);
-    this.buckets[key] = (this.buckets[key] ?? 0) + count;
+    if (latencyMs < MIN_TRACKED_MS) {
+      this.zero += count;
+      return;
+    }
+    const index = Math.ceil(Math.log(latencyMs) / LOG_GAMMA);
+    this.buckets.set(index, (this.buckets.get(index) ?? 0) + count);
   }
 
   merge(other: LatencyHistogram): this {
-    for (const [key, count] of Object.entries(other.buckets)) this.buckets[key] = (this.buckets[key] ?? 0) + count;
+    this.zero += other.zero;
+    for (const [index, count] of other.buckets) this.buckets.set(index, (this.buckets.get(index) ?? 0) + count);
     return this;
   }
 
   get count(): number {
-    let n = 0;
-    for (const c of Object.values(this.buckets)) n += c;
+    let n = this.zero;
+    for (const c of this.buckets.values()) n += c;
     return n;
   }
 
@@ -64,24 +73,24 @@ export class LatencyHistogram {
     const n = this.count;
     if (n === 0) return null;
     const rank = Math.max(1, Math.ceil(q * n));
-    const keys = Object.keys(this.buckets).sort((a, b) => bucketOrder(a) - bucketOrder(b));
-    let seen = 0;
-    for (const key of keys) {
-      seen += this.buckets[key]!;
-      if (seen >= rank) return bucketValue(key);
+    if (rank <= this.zero) return 0;
+    let seen = this.zero;
+    const indexes = [...this.buckets.keys()].sort((a, b) => a - b);
+    for (const index of indexes) {
+      seen += this.buckets.get(index)!;
+      if (seen >= rank) return bucketValue(index);
     }
-    return bucketValue(keys[keys.length - 1]!);
+    return bucketValue(indexes[indexes.length - 1]!);
   }
 
   toJSON(): LatencyBuckets {
-    return this.buckets;
+    const out: LatencyBuckets = {};
+    if (this.zero > 0) out[ZERO_BUCKET] = this.zero;
+    for (const [index, count] of this.buckets) out[String(index)] = count;
+    return out;
   }
 
   serialize(): string {
-    return JSON.stringify(this.buckets);
+    return JSON.stringify(this.toJSON());
   }
-}
-
-function bucketOrder(key: string): number {
-  return key === ZERO_BUCKET ? -Infinity : Number(key);
 }

@@ -42,6 +42,8 @@ export interface MonitoringReportInput {
   now: Date;
   days: number;
   collectionHealth?: CollectionHealthProvider;
+  /** What to show when no provider is given (default "not configured"). */
+  collectionHealthNote?: string;
 }
 
 const TIER_TARGETS: Array<{ tier: Tier; label: string; key: 'historyPct' | 'toolsPct' | 'trainaiPct' }> = [
@@ -79,7 +81,7 @@ export async function buildMonitoringReport(input: MonitoringReportInput): Promi
       status: collections.length > 0 && unhealthy.length === 0 ? 'pass' : 'warn',
     });
   } else {
-    checks.push({ id: 'collection_health', label: 'Collection health', value: null, shown: 'not configured', target: 'all healthy', status: 'unknown' });
+    checks.push({ id: 'collection_health', label: 'Collection health', value: null, shown: input.collectionHealthNote ?? 'not configured', target: 'all healthy', status: 'unknown' });
   }
   return {
     generatedAt: input.now.toISOString(),

@@ -1,0 +1,247 @@
+import { InputError, isoDay, parseDay, parseDays } from '@web4/core';
+import {
+  type CollectionHealthProvider,
+  MetricsStore,
+  QueryLogger,
+  buildMonitoringReport,
+  buildQueryTypesReport,
+  formatMonitoringReport,
+  formatQueryTypesReport,
+  parseRating,
+  type QueryRecord,
+} from '@web4/metrics-store';
+import { readFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { type CommandContext, type GlobalArgs, createContext, runCommand } from '../context.js';
+
+interface ReportArgs extends GlobalArgs {
+  days?: number;
+  collections?: boolean;
+}
+interface QueryTypesArgs extends GlobalArgs {
+  date?: string;
+}
+interface LogArgs extends GlobalArgs {
+  latency: number;
+  type?: string;
+  history?: boolean;
+  tools?: boolean;
+  trainai?: boolean;
+  graph?: boolean;
+  tokens?: number;
+  error?: string;
+  timestamp?: string;
+  feedback?: string;
+}
+interface ImportArgs extends GlobalArgs {
+  file: string;
+}
+interface ErrorsArgs extends GlobalArgs {
+  date?: string;
+  limit: number;
+}
+
+const CHECK_EXIT = 'Exit 0 when every target is met (– = no data / not checked does not fail), 1 when a target is missed (⚠️), 2 bad input, 3 storage problem.';
+
+export function openMetrics(ctx: CommandContext): MetricsStore {
+  return MetricsStore.open(ctx.paths.metricsDb, { busyTimeoutMs: ctx.config.monitoring.busyTimeoutMs, clock: ctx.clock });
+}
+
+/** Collection health from rag-tiers, loaded only when asked for (it talks to Chroma). */
+async function ragCollectionHealth(ctx: CommandContext): Promise<CollectionHealthProvider> {
+  const { collectionHealth } = await import('@web4/rag-tiers');
+  return async () =>
+    (await collectionHealth(ctx.config)).collections.map((c) => ({
+      name: c.collection,
+      healthy: c.reachable && c.consistent !== false,
+      ...(c.items !== null ? { count: c.items } : {}),
+      ...(c.error ? { detail: c.error } : {}),
+    }));
+}
+
+function readQueryRecords(file: string): QueryRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`Cannot read ${file}: ${(error as Error).message}.`, { hint: 'Give the path of a JSON Lines file.' });
+  }
+  const records: QueryRecord[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      records.push(JSON.parse(line) as QueryRecord);
+    } catch {
+      throw new InputError(`${file} line ${i + 1} is not JSON.`, { hint: 'One JSON object per line, e.g. {"latencyMs": 850, "usedTools": true}.' });
+    }
+  });
+  return records;
+}
+
+export const monitorCommand: CommandModule<object, GlobalArgs> = {
+  command: 'monitor <command>',
+  describe: 'Production monitoring: dashboard, query types, recording queries',
+  builder: (y: Argv<object>) =>
+    y
+      .command<ReportArgs>(
+        'report',
+        `Daily statistics and target validation over a window. ${CHECK_EXIT}`,
+        (a) =>
+          a
+            .option('days', { type: 'number', describe: 'Window in days, ending today (default monitoring.windowDays, 7)' })
+            .option('collections', { type: 'boolean', describe: 'Also check RAG collection health (needs Chroma; default: not configured)' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const days = parseDays(args.days ?? ctx.config.monitoring.windowDays);
+            const store = openMetrics(ctx);
+            try {
+              const report = await buildMonitoringReport({
+                store,
+                targets: ctx.config.monitoring.targets,
+                latencyStatistic: ctx.config.monitoring.latencyStatistic,
+                now: ctx.clock.now(),
+                days,
+                ...(args.collections ? { collectionHealth: await ragCollectionHealth(ctx) } : {}),
+              });
+              ctx.emit(report);
+              ctx.say(formatMonitoringReport(report));
+              if (!args.collections) ctx.say('(Collection health is checked with --collections; it needs the Chroma server.)');
+              return report.allTargetsMet ? 0 : 1;
+            } finally {
+              store.close();
+            }
+          }),
+      )
+      .command<QueryTypesArgs>(
+        'query-types',
+        `Category breakdown of one day and the Training-First check (pure trained 50-60% target, 45-65% accepted). ${CHECK_EXIT}`,
+        (a) => a.option('date', { type: 'string', describe: 'Day as YYYY-MM-DD, "today" or "yesterday" (UTC; default today)' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const day = isoDay(parseDay(args.date ?? 'today', ctx.clock.now(), '--date'));
+            const store = openMetrics(ctx);
+            try {
+              const report = buildQueryTypesReport(store, day, ctx.config.monitoring.targets);
+              ctx.emit(report);
+              ctx.say(formatQueryTypesReport(report));
+              return report.allTargetsMet ? 0 : 1;
+            } finally {
+              store.close();
+            }
+          }),
+      )
+      .command<LogArgs>(
+        'log',
+        'Record one query (for scripts and demos; the gateway logs its own). Exit 0 written, 2 bad input, 3 storage problem.',
+        (a) =>
+          a
+            .option('latency', { type: 'number', demandOption: true, describe: 'Latency in ms (≥ 0)' })
+            .option('type', { type: 'string', describe: 'Query type (default general)' })
+            .option('history', { type: 'boolean', describe: 'Used the history tier' })
+            .option('tools', { type: 'boolean', describe: 'Used the tools tier' })
+            .option('trainai', { type: 'boolean', describe: 'Used the TrainAI tier' })
+            .option('graph', { type: 'boolean', describe: 'Used the graph tier' })
+            .option('tokens', { type: 'number', describe: 'Tokens generated' })
+            .option('error', { type: 'string', describe: 'Error message, when the query failed' })
+            .option('timestamp', { type: 'string', describe: 'ISO 8601 instant (default now)' })
+            .option('feedback', { type: 'string', describe: 'up or down' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            if (typeof args.latency !== 'number' || Number.isNaN(args.latency)) {
+              throw new InputError('--latency must be a number of milliseconds.', { hint: 'For example: web4 monitor log --latency 850 --tools' });
+            }
+            const logger = new QueryLogger(openMetrics(ctx), { clock: ctx.clock, maxTextBytes: ctx.config.monitoring.maxTextBytes }, true);
+            try {
+              logger.log({
+                latencyMs: args.latency,
+                ...(args.type !== undefined ? { queryType: args.type } : {}),
+                usedHistory: Boolean(args.history),
+                usedTools: Boolean(args.tools),
+                usedTrainai: Boolean(args.trainai),
+                usedGraph: Boolean(args.graph),
+                ...(args.tokens !== undefined ? { tokensGenerated: args.tokens } : {}),
+                ...(args.error !== undefined ? { error: args.error } : {}),
+                ...(args.timestamp !== undefined ? { timestamp: args.timestamp } : {}),
+                ...(args.feedback !== undefined ? { userFeedback: parseRating(args.feedback) } : {}),
+              });
+            } finally {
+              logger.close();
+            }
+            ctx.emit({ logged: 1, database: ctx.paths.metricsDb });
+            ctx.say(`logged 1 query to ${ctx.paths.metricsDb}`);
+          }),
+      )
+      .command<ImportArgs>(
+        'import <file>',
+        'Record many queries from a JSON Lines file (one QueryRecord per line: latencyMs, usedTools …). All lines are checked first; one bad line writes nothing. Exit 0 written, 2 bad input, 3 storage problem.',
+        (a) => a.positional('file', { type: 'string', demandOption: true, describe: 'JSON Lines file' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const records = readQueryRecords(args.file);
+            const logger = new QueryLogger(openMetrics(ctx), { clock: ctx.clock, maxTextBytes: ctx.config.monitoring.maxTextBytes, maxPending: Number.MAX_SAFE_INTEGER }, true);
+            try {
+              // Validate everything before writing anything: log() only queues, and a bad line throws here.
+              records.forEach((record, i) => {
+                try {
+                  logger.log(record);
+                } catch (error) {
+                  throw new InputError(`${args.file} line ${i + 1}: ${(error as Error).message}`, { hint: 'Fix that line; nothing was written.' });
+                }
+              });
+            } catch (error) {
+              logger.discard();
+              throw error;
+            }
+            logger.close();
+            ctx.emit({ logged: records.length, database: ctx.paths.metricsDb });
+            ctx.say(`logged ${records.length} queries from ${args.file} to ${ctx.paths.metricsDb}`);
+          }),
+      )
+      .command<ErrorsArgs>(
+        'errors',
+        'The failed queries of one day, newest first (to investigate a missed error-rate target).',
+        (a) =>
+          a
+            .option('date', { type: 'string', describe: 'Day as YYYY-MM-DD, "today" or "yesterday" (default today)' })
+            .option('limit', { type: 'number', default: 20, describe: 'At most this many' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const day = isoDay(parseDay(args.date ?? 'today', ctx.clock.now(), '--date'));
+            if (!Number.isInteger(args.limit) || args.limit <= 0) throw new InputError(`--limit must be a positive whole number, got ${args.limit}.`);
+            const store = openMetrics(ctx);
+            try {
+              const rows = store.queriesOfDay(day, { errorsOnly: true, limit: args.limit });
+              ctx.emit({ day, errors: rows });
+              ctx.say(`Failed queries on ${day}: ${rows.length}${rows.length === args.limit ? ' (limit reached)' : ''}`);
+              for (const r of rows) ctx.say(`  ${r.timestamp}  ${r.query_type}  ${Math.round(r.latency_ms)} ms  ${r.error}${r.error_context ? `  ${r.error_context}` : ''}`);
+            } finally {
+              store.close();
+            }
+          }),
+      )
+      .command<GlobalArgs>(
+        'rebuild',
+        'Recompute daily_summary from the raw query rows (after importing rows written by other tools).',
+        (a) => a,
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const store = openMetrics(ctx);
+            try {
+              const days = store.rebuildDailySummary();
+              const queries = store.countQueries();
+              ctx.emit({ days, queries });
+              ctx.say(`daily_summary rebuilt: ${days} day(s), ${queries} queries`);
+            } finally {
+              store.close();
+            }
+          }),
+      )
+      .demandCommand(1, 'Name a monitor command: report, query-types, log, import, errors, rebuild.'),
+  handler: () => {},
+};
