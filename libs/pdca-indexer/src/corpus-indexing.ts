@@ -21,7 +21,7 @@ export interface CorpusIndexingOptions {
   now?: () => Date;
 }
 
-const TEXT_FILES = [/\.(ts|tsx|js|mjs|md|json|ya?ml|txt)$/i];
+const TEXT_FILES = compilePatterns(['*.ts', '*.tsx', '*.js', '*.mjs', '*.md', '*.json', '*.yaml', '*.yml', '*.txt']);
 
 /**
  * Bulk-load the historical collections (`web4 index corpus`): TrainAI topics first, then

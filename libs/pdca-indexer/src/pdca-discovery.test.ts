@@ -5,7 +5,7 @@ import type { InputError } from '@web4/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compilePatterns, dateFromName, discoverFiles } from './pdca-discovery.js';
 
-const DEFAULT_PATTERNS = compilePatterns(['^\\d{8}-.+\\.pdca\\.md$', '^\\d{4}-\\d{2}-\\d{2}-UTC-\\d{4}(-.+)?\\.md$']);
+const DEFAULT_PATTERNS = compilePatterns(['[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-*.pdca.md', '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-UTC-[0-9][0-9][0-9][0-9]*.md', '**/pdca/**/*.md']);
 
 describe('discoverFiles', () => {
   let root: string;
@@ -25,13 +25,15 @@ describe('discoverFiles', () => {
     writeFileSync(join(root, 'a/pdca/role/dev/2026-11-20-UTC-1000.md'), '# no slug');
     writeFileSync(join(root, '20261121-cache.pdca.md'), '# y');
     writeFileSync(join(root, 'notes.md'), 'not a pdca');
+    writeFileSync(join(root, 'a/pdca/role/dev/retrospective.md'), '**Date:** 2026-11-22');
     const d = discoverFiles(root, DEFAULT_PATTERNS);
     expect(d.files.map((f) => f.relPath)).toEqual([
       '20261121-cache.pdca.md',
       'a/pdca/role/dev/2026-11-20-UTC-0930-chunker.md',
       'a/pdca/role/dev/2026-11-20-UTC-1000.md',
+      'a/pdca/role/dev/retrospective.md',
     ]);
-    expect(d.files.map((f) => f.nameDate)).toEqual(['2026-11-21', '2026-11-20', '2026-11-20']);
+    expect(d.files.map((f) => f.nameDate)).toEqual(['2026-11-21', '2026-11-20', '2026-11-20', null]);
     expect(d.files[0]!.pdcaId).toBe('20261121-cache');
     expect(d.problems).toEqual([]);
   });
@@ -86,7 +88,21 @@ describe('discoverFiles', () => {
       return 'did not throw';
     };
     expect(hintOf(() => discoverFiles(join(root, 'nope'), DEFAULT_PATTERNS))).toContain('rag.journal.root');
-    expect(hintOf(() => compilePatterns(['(unclosed']))).toContain('rag.journal.patterns');
+    expect(hintOf(() => compilePatterns(['[0-9-unclosed']))).toContain('rag.journal.patterns');
+  });
+});
+
+describe('compilePatterns', () => {
+  it('matches globs on paths, and on names when the glob has no folder', () => {
+    const [deep, name, year] = compilePatterns(['**/pdca/**/*.md', '*.pdca.md', '[0-9][0-9][0-9][0-9]-?.md']);
+    expect(deep!.test('s/pdca/role/x.md')).toBe(true);
+    expect(deep!.test('pdca/x.md')).toBe(true);
+    expect(deep!.test('s/notes/x.md')).toBe(false);
+    expect(name!.test('deep/down/20261121-a.pdca.md')).toBe(true);
+    expect(name!.test('deep/down/20261121-a.md')).toBe(false);
+    expect(year!.test('2026-a.md')).toBe(true);
+    expect(year!.test('20x6-a.md')).toBe(false);
+    expect(year!.test('2026-ab.md')).toBe(false);
   });
 });
 

@@ -41,16 +41,56 @@ export interface Discovery {
 
 const NAME_DATES = [/^(\d{4})(\d{2})(\d{2})-/, /^(\d{4})-(\d{2})-(\d{2})-UTC-\d{4}/, /^(\d{4})-(\d{2})-(\d{2})\b/];
 
-export function compilePatterns(patterns: readonly string[]): RegExp[] {
-  return patterns.map((p) => {
+/** A compiled journal pattern: matches a root-relative path (or, without `/`, the file name). */
+export interface PathPattern {
+  source: string;
+  test(relPath: string): boolean;
+}
+
+/**
+ * Compile the configured globs: `*` and `?` stay inside a folder, `**` crosses folders
+ * (a leading double star and slash also matches no folder at all), `[0-9]` is a character class.
+ */
+export function compilePatterns(patterns: readonly string[]): PathPattern[] {
+  return patterns.map((source) => {
+    let re: RegExp;
     try {
-      return new RegExp(p);
+      re = globToRegExp(source);
     } catch (cause) {
-      throw new InputError(`The journal pattern "${p}" is not a valid regular expression: ${(cause as Error).message}`, {
-        hint: 'Fix rag.journal.patterns in web4.config.json (patterns are regular expressions on the file name).',
+      throw new InputError(`The journal pattern "${source}" is not a valid glob: ${(cause as Error).message}`, {
+        hint: 'Fix rag.journal.patterns in web4.config.json (globs like "**/pdca/**/*.md" or "[0-9][0-9][0-9][0-9]-*.md").',
       });
     }
+    const onName = !source.includes('/');
+    return { source, test: (relPath: string) => re.test(onName ? relPath.slice(relPath.lastIndexOf('/') + 1) : relPath) };
   });
+}
+
+export function globToRegExp(glob: string): RegExp {
+  if (!glob) throw new Error('empty pattern');
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        if (glob[i + 2] === '/') {
+          re += '(?:.*/)?';
+          i += 2;
+        } else {
+          re += '.*';
+          i += 1;
+        }
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2);
+      if (end === -1) throw new Error(`unclosed "[" at position ${i + 1}`);
+      re += '[' + glob.slice(i + 1, end).replace(/^!/, '^') + ']';
+      i = end;
+    } else if ('\\^$.|+(){}'.includes(c)) re += '\\' + c;
+    else re += c;
+  }
+  return new RegExp(`^${re}$`, 'u');
 }
 
 export function dateFromName(name: string): string | null {
@@ -74,7 +114,7 @@ export function pdcaIdOf(relPath: string): string {
  * the root; a directory reached twice through links is a loop and is reported, not walked again.
  * Two paths to the same file (a symlinked entry) yield the file once: the real path wins.
  */
-export function discoverFiles(root: string, patterns: readonly RegExp[]): Discovery {
+export function discoverFiles(root: string, patterns: readonly PathPattern[]): Discovery {
   let realRoot: string;
   try {
     realRoot = realpathSync(root);
@@ -138,7 +178,8 @@ export function discoverFiles(root: string, patterns: readonly RegExp[]): Discov
         continue;
       }
       if (!isFile) continue;
-      if (!patterns.some((re) => re.test(entry.name))) continue;
+      const relPath = relative(root, path).split(sep).join('/');
+      if (!patterns.some((p) => p.test(relPath))) continue;
       if (!entry.isSymbolicLink()) {
         try {
           real = realpathSync(path); // a file under a linked directory is an alias too
@@ -146,7 +187,6 @@ export function discoverFiles(root: string, patterns: readonly RegExp[]): Discov
           real = path;
         }
       }
-      const relPath = relative(root, path).split(sep).join('/');
       candidates.push({ path, realPath: real, relPath, pdcaId: pdcaIdOf(relPath), nameDate: dateFromName(basename(path)) });
     }
   };

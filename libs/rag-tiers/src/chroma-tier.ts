@@ -1,4 +1,4 @@
-import { ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
+import { AdminClient, ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
 import { ServiceError } from '@web4/core';
 import { COLLECTION_DESCRIPTIONS, PDCA_COLLECTIONS, type CollectionName } from './collections.js';
 import type { MetadataValue, RetrievalFilters, RetrievalTier, RetrievedItem, TierQuery } from './retrieval-tier.js';
@@ -13,6 +13,7 @@ export interface ChunkRecord {
 
 /** Chroma rejects very large requests; this stays well below its default maximum batch. */
 const WRITE_BATCH = 1000;
+const TENANT = 'default_tenant';
 
 /**
  * Tier 1: the Chroma collections. Vectors come from our embedder (never from Chroma's default
@@ -21,17 +22,51 @@ const WRITE_BATCH = 1000;
 export class ChromaTier implements RetrievalTier {
   readonly name = 'chroma' as const;
   readonly url: string;
+  readonly database: string;
   private readonly client: ChromaClient;
+  private readonly admin: AdminClient;
   private readonly handles = new Map<CollectionName, Promise<Collection>>();
+  private databaseReady: Promise<void> | undefined;
 
-  constructor(url: string) {
+  constructor(url: string, database = 'default_database') {
     this.url = url;
+    this.database = database;
     const u = new URL(url);
-    this.client = new ChromaClient({
-      host: u.hostname,
-      port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
-      ssl: u.protocol === 'https:',
+    const server = { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), ssl: u.protocol === 'https:' };
+    this.client = new ChromaClient({ ...server, tenant: TENANT, database });
+    this.admin = new AdminClient(server);
+  }
+
+  /** Create the configured database on first use (the default one always exists). */
+  private ensureDatabase(): Promise<void> {
+    if (this.database === 'default_database') return Promise.resolve();
+    this.databaseReady ??= this.call('open database', async () => {
+      try {
+        await this.admin.getDatabase({ name: this.database, tenant: TENANT });
+      } catch (error) {
+        if (isConnectionFailure(error)) throw error;
+        await this.admin.createDatabase({ name: this.database, tenant: TENANT });
+      }
+    }).catch((error: unknown) => {
+      this.databaseReady = undefined;
+      throw error;
     });
+    return this.databaseReady;
+  }
+
+  /** Delete this state root's database with all its collections (test clean-up). */
+  async dropDatabase(): Promise<void> {
+    if (this.database === 'default_database') throw new Error('refusing to drop the default database');
+    this.handles.clear();
+    await this.call('drop database', () => this.admin.deleteDatabase({ name: this.database, tenant: TENANT }));
+  }
+
+  /** Delete every collection of this database (tests, and `rag reset` style repairs). */
+  async dropAll(): Promise<void> {
+    await this.ensureDatabase();
+    this.handles.clear();
+    const cols = await this.call('list collections', () => this.client.listCollections({ limit: 1000 }));
+    for (const c of cols) await this.call(`delete ${c.name}`, () => this.client.deleteCollection({ name: c.name }));
   }
 
   async heartbeat(): Promise<void> {
@@ -42,14 +77,14 @@ export class ChromaTier implements RetrievalTier {
   collection(name: CollectionName): Promise<Collection> {
     let handle = this.handles.get(name);
     if (!handle) {
-      handle = this.call(`open collection ${name}`, () =>
+      handle = this.ensureDatabase().then(() => this.call(`open collection ${name}`, () =>
         this.client.getOrCreateCollection({
           name,
           metadata: { description: COLLECTION_DESCRIPTIONS[name], owner: 'web4', embedding_model: 'all-MiniLM-L6-v2' },
           configuration: { hnsw: { space: 'cosine' } },
           embeddingFunction: null,
         }),
-      );
+      ));
       // A failed open must not be cached: the next call (after Chroma is back) tries again.
       handle.catch(() => this.handles.delete(name));
       this.handles.set(name, handle);

@@ -32,7 +32,7 @@ export interface CollectionHealth {
  */
 export async function collectionHealth(config: Web4Config, options: { chromaUrl?: string } = {}): Promise<CollectionHealth> {
   const url = options.chromaUrl ?? chromaUrl(config);
-  const chroma = new ChromaTier(url);
+  const chroma = new ChromaTier(url, config.rag.chromaDatabase);
   const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
   const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
   try {

@@ -34,3 +34,5 @@ export {
   type OptimizationRow,
   type Recommendation,
 } from './tuning/retrieval-optimizer.js';
+export { createEmbedder } from './embedding/create-embedder.js';
+export { MiniLmEmbedder, type MiniLmEmbedderOptions } from './embedding/minilm-embedder.js';

@@ -1,8 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { feedbackCommand } from './feedback.js';
+import { indexCommand } from './index-cmd.js';
 import { monitorCommand } from './monitor.js';
+import { feedbackCommand } from './feedback.js';
+import { ragCommand } from './rag.js';
 
 /**
  * Every `web4` command group, one module each. Add a group by adding its module here.
  */
-export const commands: CommandModule<object, any>[] = [monitorCommand, feedbackCommand];
+export const commands: CommandModule<object, any>[] = [indexCommand, ragCommand, monitorCommand, feedbackCommand];

@@ -1,0 +1,136 @@
+import type { Argv, CommandModule } from 'yargs';
+import cliProgress from 'cli-progress';
+import { isoDay, parseDay } from '@web4/core';
+import { appendIndexingLog, indexCorpus, indexDaily, indexingExitCode, type IndexingReport } from '@web4/pdca-indexer';
+import { join } from 'node:path';
+import { createContext, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
+import { openRagForCommand } from './rag.js';
+
+interface DailyArgs extends GlobalArgs {
+  date?: string;
+  journal?: string;
+}
+interface CorpusArgs extends GlobalArgs {
+  journal?: string;
+  components?: string;
+  processDocs?: string;
+  toolExamples?: string;
+  trainai?: string;
+}
+
+/** A progress bar on a terminal only (never with --json, never in cron logs). */
+function progressBar(ctx: CommandContext) {
+  if (ctx.json || !process.stdout.isTTY) return undefined;
+  return new cliProgress.SingleBar({ format: '{label} [{bar}] {value}/{total} {file}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+}
+
+function printReport(ctx: CommandContext, title: string, r: IndexingReport): void {
+  const ok = r.failed === 0;
+  ctx.say(`${title} → ${r.collection}`);
+  ctx.say(`  Found:     ${r.found}`);
+  ctx.say(`  Indexed:   ${r.indexed} (${r.chunks} chunks; ${r.embedded} embedded, ${r.reusedEmbeddings} reused)`);
+  ctx.say(`  Unchanged: ${r.unchanged}`);
+  if (r.skipped) ctx.say(`  Skipped:   ${r.skipped} (aliases)`);
+  ctx.say(`  Failed:    ${r.failed} ${ok ? '✓' : '⚠️'}`);
+  for (const f of r.files) {
+    if (f.status === 'failed') ctx.say(`    ✗ ${f.path}\n      [${f.kind}] ${f.reason}`);
+    else if (f.status === 'skipped') ctx.say(`    – ${f.path}: ${f.reason}`);
+  }
+  ctx.say(`  Time:      ${(r.durationMs / 1000).toFixed(1)} s`);
+}
+
+export const indexCommand: CommandModule<object, GlobalArgs> = {
+  command: 'index <command>',
+  describe: "Index PDCAs: today's into the daily buffer, or the whole corpus into the historical collections",
+  builder: (y: Argv<object>) =>
+    y
+      .command<DailyArgs>(
+        'daily',
+        "Index one day's PDCAs into daily_buffer (default today, UTC); unchanged files are skipped",
+        (a) =>
+          a
+            .option('date', { type: 'string', describe: 'Day to index: YYYY-MM-DD, today or yesterday' })
+            .option('journal', { type: 'string', describe: 'Journal root (default rag.journal.root)' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const day = isoDay(parseDay(args.date ?? 'today', ctx.clock.now(), '--date'));
+            const rag = await openRagForCommand(ctx);
+            const bar = progressBar(ctx);
+            try {
+              let started = false;
+              const report = await indexDaily(rag, ctx.config, {
+                date: day,
+                ...(args.journal ? { root: args.journal } : {}),
+                now: () => ctx.clock.now(),
+                onProgress: (done, total, file) => {
+                  if (!bar) return;
+                  if (!started) {
+                    bar.start(total, 0, { label: 'indexing', file: '' });
+                    started = true;
+                  }
+                  bar.update(done, { file: file.split('/').pop() });
+                },
+              });
+              bar?.stop();
+              appendIndexingLog(join(ctx.paths.logsDir, 'daily_indexing.log'), `daily ${day}`, [report], ctx.clock.now());
+              ctx.emit({ date: day, ...report, exitCode: indexingExitCode([report]) });
+              printReport(ctx, `Daily indexing ${day}`, report);
+              if (report.found === 0) ctx.say(`  no PDCAs dated ${day} under ${ctx.config.rag.journal.root}`);
+              return indexingExitCode([report]);
+            } finally {
+              bar?.stop();
+              await rag.close();
+            }
+          }),
+      )
+      .command<CorpusArgs>(
+        'corpus',
+        'Bulk-load pdca_historical, components, process_docs, tool_examples and process_framework',
+        (a) =>
+          a
+            .option('journal', { type: 'string', describe: 'Journal root (default rag.journal.root)' })
+            .option('components', { type: 'string', describe: 'Components folder (default rag.corpus.components)' })
+            .option('process-docs', { type: 'string', describe: 'Process docs folder' })
+            .option('tool-examples', { type: 'string', describe: 'Tool-call examples folder' })
+            .option('trainai', { type: 'string', describe: 'TrainAI topics folder (with topics.yaml)' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const rag = await openRagForCommand(ctx);
+            const bar = progressBar(ctx);
+            let current = '';
+            try {
+              const { reports, skippedFolders } = await indexCorpus(rag, ctx.config, {
+                ...(args.journal ? { journal: args.journal } : {}),
+                ...(args.components ? { components: args.components } : {}),
+                ...(args.processDocs ? { processDocs: args.processDocs } : {}),
+                ...(args.toolExamples ? { toolExamples: args.toolExamples } : {}),
+                ...(args.trainai ? { trainai: args.trainai } : {}),
+                now: () => ctx.clock.now(),
+                onProgress: (collection, done, total, file) => {
+                  if (!bar) return;
+                  if (collection !== current) {
+                    if (current) bar.stop();
+                    bar.start(total, 0, { label: collection, file: '' });
+                    current = collection;
+                  }
+                  bar.update(done, { file: file.split('/').pop() });
+                },
+              });
+              bar?.stop();
+              appendIndexingLog(join(ctx.paths.logsDir, 'daily_indexing.log'), 'corpus', reports, ctx.clock.now());
+              const exitCode = indexingExitCode(reports);
+              ctx.emit({ reports, skippedFolders, exitCode });
+              for (const r of reports) printReport(ctx, 'Corpus', r);
+              for (const s of skippedFolders) ctx.say(`⚠️ ${s.collection}: folder ${s.folder} does not exist; skipped`);
+              return exitCode;
+            } finally {
+              bar?.stop();
+              await rag.close();
+            }
+          }),
+      )
+      .demandCommand(1, 'Name an index command: daily or corpus'),
+  handler: () => undefined,
+};

@@ -1,0 +1,259 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { InputError, MARK, atMost, resolveStatePath } from '@web4/core';
+import {
+  COLLECTION_NAMES,
+  applyNResults,
+  collectionHealth,
+  createEmbedder,
+  isCollectionName,
+  loadRelevanceSet,
+  MetadataTier,
+  openRag,
+  optimizeRetrieval,
+  type CollectionName,
+  type RagStack,
+  type TierName,
+} from '@web4/rag-tiers';
+import { servicesFromConfig } from '@web4/local-services';
+import { createContext, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
+
+/**
+ * Open the retrieval stack for a command: Chroma as `web4 services` finds it (configured URL,
+ * the one we started, or a server on the configured port), the SQLite tiers and the local model.
+ * Chroma being down is not an error here: indexing reports it per file, other commands fail
+ * with a ServiceError on first use.
+ */
+export async function openRagForCommand(ctx: CommandContext): Promise<RagStack> {
+  const status = await servicesFromConfig(ctx.config, ctx.paths).chroma.status();
+  const embedder = createEmbedder(ctx.config, ctx.paths);
+  return openRag(ctx.config, {
+    embedder,
+    logger: ctx.logger,
+    now: () => ctx.clock.now(),
+    ...(status.state === 'running' && status.url ? { chromaUrl: status.url } : {}),
+  });
+}
+
+interface OptimizeArgs extends GlobalArgs {
+  apply?: boolean;
+  queries?: string;
+}
+interface HotArgs extends GlobalArgs {
+  top: number;
+  days?: number;
+}
+interface QueryArgs extends GlobalArgs {
+  text: string;
+  n?: number;
+  tiers?: string;
+  collections?: string;
+}
+interface CleanArgs extends GlobalArgs {
+  apply?: boolean;
+}
+
+const fmt = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '–' : Number.isFinite(v) ? v.toFixed(digits) : '∞');
+
+export const ragCommand: CommandModule<object, GlobalArgs> = {
+  command: 'rag <command>',
+  describe: 'Retrieval: tuning, hot PDCAs, cache, collection health, ad-hoc queries',
+  builder: (y: Argv<object>) =>
+    y
+      .command<OptimizeArgs>(
+        'optimize',
+        'Measure precision/recall/MRR/noise/latency for n_results 2/3/5 per collection; --apply writes the best',
+        (a) =>
+          a
+            .option('apply', { type: 'boolean', describe: 'Write the recommended n_results into the config file' })
+            .option('queries', { type: 'string', describe: 'Labelled query set (default rag.relevanceSet)' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const file = resolveStatePath(ctx.config, args.queries ?? ctx.config.rag.relevanceSet);
+            const queries = loadRelevanceSet(file);
+            const rag = await openRagForCommand(ctx);
+            try {
+              const result = await optimizeRetrieval(rag.chroma, rag.embedder, queries, ctx.config.rag.nResults);
+              let applied: string | undefined;
+              if (args.apply) {
+                applied = ctx.configFile ?? join(ctx.paths.root, 'web4.config.json');
+                applyNResults(applied, Object.fromEntries(result.recommendations.map((r) => [r.collection, r.recommended])));
+              }
+              ctx.emit({ ...result, queriesFile: file, appliedTo: applied ?? null });
+              ctx.say(`RAG parameter optimization — ${result.queries} labelled queries from ${file}`);
+              ctx.say('');
+              ctx.say(`${'collection'.padEnd(18)} ${'k'.padStart(2)} ${'P@k'.padStart(5)} ${'R@k'.padStart(5)} ${'MRR'.padStart(5)} ${'ctx/noise'.padStart(9)} ${'p50 ms'.padStart(7)}  queries`);
+              for (const r of result.rows) {
+                ctx.say(
+                  `${r.collection.padEnd(18)} ${String(r.k).padStart(2)} ${fmt(r.precision).padStart(5)} ${fmt(r.recall).padStart(5)} ${fmt(r.mrr).padStart(5)} ${fmt(r.contextToNoise).padStart(9)} ${fmt(r.latencyP50Ms, 1).padStart(7)}  ${r.queries}`,
+                );
+              }
+              for (const s of result.skippedCollections) ctx.say(`${s.collection.padEnd(18)} skipped: ${s.reason}`);
+              ctx.say('');
+              ctx.say('Recommendation (n_results per collection):');
+              for (const r of result.recommendations) {
+                ctx.say(`  ${r.collection.padEnd(18)} ${r.current} → ${r.recommended}  ${r.reason}`);
+              }
+              ctx.say(applied ? `\n✓ written to ${applied} (rag.nResults)` : '\nRun with --apply to write these values into the config file.');
+            } finally {
+              await rag.close();
+            }
+          }),
+      )
+      .command<HotArgs>(
+        'hot',
+        'The most accessed PDCAs, from the recorded accesses',
+        (a) =>
+          a
+            .option('top', { type: 'number', default: 10, describe: 'How many' })
+            .option('days', { type: 'number', describe: 'Only accesses of the last N days' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            if (!Number.isInteger(args.top) || args.top < 1 || args.top > 1000) throw new InputError(`--top must be a whole number from 1 to 1000, got ${args.top}.`);
+            const rag = openMetadataOnly(ctx);
+            try {
+              const since = args.days ? new Date(ctx.clock.now().getTime() - args.days * 86_400_000).toISOString() : undefined;
+              const hot = await rag.hotPdcas(args.top, since);
+              const totals = await rag.accessTotals(since);
+              ctx.emit({ top: hot, totals });
+              ctx.say(`Hot PDCAs (top ${args.top}${args.days ? `, last ${args.days} days` : ''}) — ${totals.accesses} recorded accesses`);
+              if (hot.length === 0) ctx.say('  no accesses recorded yet (retrievals through the gateway or `web4 rag query` record them)');
+              hot.forEach((h, i) =>
+                ctx.say(`${String(i + 1).padStart(3)}. ${h.pdcaId}  ${h.accesses} accesses (${h.hits} cache hits), last ${h.lastAccess}${h.title ? `\n       ${h.title}` : ''}`),
+              );
+            } finally {
+              await rag.close();
+            }
+          }),
+      )
+      .command<GlobalArgs>(
+        'cache-stats',
+        'Hot-PDCA cache: hits, misses, hit rate, entries and memory',
+        (a) => a,
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const rag = await openRagForCommand(ctx);
+            try {
+              const totals = await rag.metadata.accessTotals();
+              // Warm this process's cache with the hottest PDCAs to show what the cache holds and weighs.
+              const hot = await rag.metadata.hotPdcas(ctx.config.rag.cacheSize);
+              let warmError: string | undefined;
+              try {
+                for (const h of hot) await rag.cache.get(h.pdcaId);
+              } catch (error) {
+                warmError = (error as Error).message;
+              }
+              const live = rag.cache.stats();
+              const hitRate = totals.accesses ? totals.hits / totals.accesses : null;
+              ctx.emit({ recorded: { ...totals, hitRate }, cache: { entries: live.entries, maxEntries: live.maxEntries, memoryBytes: live.memoryBytes }, warmError: warmError ?? null });
+              ctx.say('Hot-PDCA cache');
+              ctx.say(`  recorded lookups   ${totals.accesses} (${totals.hits} hits, ${totals.misses} misses, hit rate ${hitRate === null ? '–' : (hitRate * 100).toFixed(1) + '%'})`);
+              ctx.say(`  distinct PDCAs     ${totals.distinct}`);
+              ctx.say(`  entries            ${live.entries} / ${live.maxEntries} (warmed with the hottest PDCAs)`);
+              ctx.say(`  memory             ${(live.memoryBytes / 1024).toFixed(1)} KiB`);
+              if (warmError) ctx.say(`  ⚠️ could not load PDCAs from Chroma: ${warmError}`);
+            } finally {
+              await rag.close();
+            }
+          }),
+      )
+      .command<GlobalArgs>(
+        'health',
+        'Each collection: reachable, items in Chroma, documents and chunks behind it',
+        (a) => a,
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const status = await servicesFromConfig(ctx.config, ctx.paths).chroma.status();
+            const health = await collectionHealth(ctx.config, status.state === 'running' && status.url ? { chromaUrl: status.url } : {});
+            ctx.emit(health);
+            ctx.say(`Chroma ${health.chromaUrl}: ${health.reachable ? '✓ reachable' : '⚠️ NOT reachable'}`);
+            ctx.say(`${'collection'.padEnd(18)} ${'items'.padStart(7)} ${'expected'.padStart(8)} ${'docs'.padStart(6)}`);
+            for (const c of health.collections) {
+              ctx.say(
+                `${c.collection.padEnd(18)} ${String(c.items ?? '–').padStart(7)} ${String(c.expectedItems).padStart(8)} ${String(c.documents).padStart(6)}  ${c.consistent === null ? '–' : c.consistent ? '✓' : '⚠️ differs: re-run `web4 index corpus`'}`,
+              );
+            }
+            ctx.say(`graph: nodes ${JSON.stringify(health.graph.nodes)}, edges ${JSON.stringify(health.graph.edges)}`);
+            const bad = !health.reachable || health.collections.some((c) => c.consistent === false);
+            return bad ? (health.reachable ? 1 : 4) : 0;
+          }),
+      )
+      .command<QueryArgs>(
+        'query <text>',
+        'Retrieve context for a question (records PDCA accesses like the gateway)',
+        (a) =>
+          a
+            .positional('text', { type: 'string', demandOption: true })
+            .option('n', { type: 'number', describe: 'Results per collection (default rag.nResults)' })
+            .option('tiers', { type: 'string', describe: 'Comma list of chroma,graph,metadata' })
+            .option('collections', { type: 'string', describe: `Comma list of ${COLLECTION_NAMES.join(',')}` }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const collections = args.collections?.split(',').map((c) => c.trim());
+            if (collections?.some((c) => !isCollectionName(c))) throw new InputError(`Unknown collection in --collections ${args.collections}.`, { hint: `Use ${COLLECTION_NAMES.join(', ')}.` });
+            const rag = await openRagForCommand(ctx);
+            try {
+              const result = await rag.retriever.retrieve(args.text, {
+                ...(args.n ? { nResults: args.n } : {}),
+                ...(args.tiers ? { tiers: args.tiers.split(',').map((t) => t.trim()) as TierName[] } : {}),
+                ...(collections ? { collections: collections as CollectionName[] } : {}),
+              });
+              ctx.emit(result);
+              ctx.say(`${result.results.length} results in ${result.latencyMs.toFixed(1)} ms ${MARK[atMost(result.latencyMs, 2500)]}; tiers used: ${result.tiersUsed.join(', ') || 'none'}`);
+              for (const r of result.results) {
+                ctx.say(`  ${r.score.toFixed(3)} [${r.tier}${r.collection ? '/' + r.collection : ''}] ${r.documentId}`);
+                ctx.say(`        ${r.text.replace(/\s+/g, ' ').slice(0, 110)}`);
+              }
+            } finally {
+              await rag.close();
+            }
+          }),
+      )
+      .command<CleanArgs>(
+        'clean',
+        'Metadata clean-up: documents whose source file is gone (--apply removes them from all tiers)',
+        (a) => a.option('apply', { type: 'boolean', describe: 'Remove them (chunks, metadata rows, graph nodes)' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const rag = await openRagForCommand(ctx);
+            try {
+              const missing = await rag.metadata.missingFiles(false);
+              if (args.apply) {
+                for (const d of missing) {
+                  await rag.chroma.deleteDocuments(d.collection, [d.docId]);
+                  await rag.metadata.deleteDocument(d.collection, d.docId);
+                  if (d.collection === 'pdca_historical' || d.collection === 'daily_buffer') {
+                    const others = await rag.metadata.listDocuments(undefined, { pdcaIds: [d.docId] });
+                    if (others.length === 0) rag.graph.removeNode(`pdca:${d.docId}`);
+                  }
+                }
+              }
+              ctx.emit({ missing, removed: args.apply ? missing.length : 0 });
+              ctx.say(`${missing.length} indexed documents whose file is gone${args.apply ? ' — removed' : ''}`);
+              for (const d of missing) ctx.say(`  ${d.collection}: ${d.docId} (${d.path})`);
+              if (missing.length && !args.apply) ctx.say('Run `web4 rag clean --apply` to remove them.');
+            } finally {
+              await rag.close();
+            }
+          }),
+      )
+      .demandCommand(1, 'Name a rag command: optimize, hot, cache-stats, health, query, clean'),
+  handler: () => undefined,
+};
+
+/** `rag hot` only reads access records: it must work without Chroma or the model. */
+function openMetadataOnly(ctx: CommandContext) {
+  const path = resolveStatePath(ctx.config, ctx.config.rag.metadataDb);
+  if (!existsSync(path)) {
+    throw new InputError(`No retrieval metadata at ${path} yet.`, { hint: 'Index something first: `web4 index corpus` or `web4 index daily`.' });
+  }
+  return MetadataTier.open(path);
+}
+
