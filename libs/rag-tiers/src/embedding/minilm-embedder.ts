@@ -1,0 +1,78 @@
+import { AutoModel, AutoTokenizer, env, mean_pooling, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import type { TextEmbedder } from '../text-embedder.js';
+
+export interface MiniLmEmbedderOptions {
+  /**
+   * `local`: load `modelName` from `localModelsRoot` with every remote download switched off
+   * (the folder tools/setup builds from registry packages); `hub`: load `hubId` from the
+   * Hugging Face hub (needs internet; transformers.js caches it).
+   */
+  source: 'local' | 'hub';
+  hubId: string;
+  /** Folder holding `<modelName>/config.json`, `tokenizer.json`, `onnx/…`. */
+  localModelsRoot: string;
+  modelName: string;
+  /** fp32: onnx/model.onnx; q8: onnx/model_quantized.onnx. */
+  dtype: 'fp32' | 'q8';
+  /** Texts per forward pass. */
+  batchSize: number;
+  /** Tokens read per text; sentence-transformers' all-MiniLM-L6-v2 reads 256. */
+  maxTokens?: number;
+}
+
+/**
+ * all-MiniLM-L6-v2 sentence embeddings (384 dimensions, unit length) computed in Node with
+ * transformers.js + onnxruntime, the same way sentence-transformers computes them: truncate to
+ * 256 tokens, mean-pool the last hidden state over the attention mask, L2-normalise.
+ * The tokenizer and model are loaded once, on first use.
+ */
+export class MiniLmEmbedder implements TextEmbedder {
+  readonly dimensions = 384;
+  private loaded: Promise<{ tokenizer: PreTrainedTokenizer; model: PreTrainedModel }> | undefined;
+
+  constructor(readonly options: MiniLmEmbedderOptions) {}
+
+  private load(): Promise<{ tokenizer: PreTrainedTokenizer; model: PreTrainedModel }> {
+    this.loaded ??= (async () => {
+      const { source } = this.options;
+      let id: string;
+      if (source === 'local') {
+        env.allowRemoteModels = false;
+        env.allowLocalModels = true;
+        env.localModelPath = this.options.localModelsRoot;
+        id = this.options.modelName;
+      } else {
+        env.allowRemoteModels = true;
+        id = this.options.hubId;
+      }
+      const tokenizer = await AutoTokenizer.from_pretrained(id);
+      const model = await AutoModel.from_pretrained(id, { dtype: this.options.dtype });
+      return { tokenizer, model };
+    })().catch((error: unknown) => {
+      this.loaded = undefined; // let a later call retry after the folder was built
+      throw error;
+    });
+    return this.loaded;
+  }
+
+  async embed(texts: string[]): Promise<number[][]> {
+    if (texts.length === 0) return [];
+    const { tokenizer, model } = await this.load();
+    const out: number[][] = [];
+    for (let i = 0; i < texts.length; i += this.options.batchSize) {
+      const batch = texts.slice(i, i + this.options.batchSize);
+      const inputs = tokenizer(batch, { padding: true, truncation: true, max_length: this.options.maxTokens ?? 256 });
+      const { last_hidden_state } = await model(inputs);
+      const pooled = mean_pooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
+      out.push(...(pooled.tolist() as number[][]));
+    }
+    return out;
+  }
+
+  /** Release the onnxruntime session. */
+  async dispose(): Promise<void> {
+    const loaded = this.loaded;
+    this.loaded = undefined;
+    if (loaded) await (await loaded).model.dispose();
+  }
+}
