@@ -1,0 +1,94 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'web4-cli-monitor-'));
+});
+afterEach(() => {
+  chmodSync(root, 0o755);
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** `web4 …` as a user runs it, through tools/web4.mjs, with a fixed "now". */
+function web4(args: string[], options: { uid?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repo, 'tools/web4.mjs'), ...args], {
+      cwd: repo,
+      env: { ...process.env, WEB4_STATE_ROOT: root, WEB4_NOW: '2026-11-25T12:00:00Z', HOME: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function rows(file: string, table: string): unknown[] {
+  const db = new BetterSqlite3(file, { readonly: true });
+  try {
+    return db.prepare(`select * from ${table} order by rowid`).all();
+  } finally {
+    db.close();
+  }
+}
+
+describe('web4 monitor / feedback (real processes, real SQLite)', () => {
+  it('report --json: statistics and checks, exit 1 when a target is missed, 0 when met', async () => {
+    const lines = Array.from({ length: 10 }, (_, i) => JSON.stringify({ timestamp: `2026-11-24T0${i}:00:00Z`, latencyMs: 100 * (i + 1), usedTools: i < 3, usedHistory: i === 3 }));
+    writeFileSync(join(root, 'q.jsonl'), lines.join('\n') + '\n');
+    expect((await web4(['monitor', 'import', join(root, 'q.jsonl')])).code).toBe(0);
+    const missed = await web4(['monitor', 'report', '--json']);
+    expect(missed.code).toBe(1);
+    const report = JSON.parse(missed.stdout);
+    expect(report.statistics.total).toMatchObject({ queries: 10, avgLatencyMs: 550, errorRatePct: 0 });
+    expect(report.statistics.total.hitRatePct).toEqual({ history: 10, tools: 30, trainai: 0, graph: 0 });
+    expect(report.checks.find((c: { id: string }) => c.id === 'hit_rate_trainai').status).toBe('warn');
+    // With TrainAI's range widened by configuration, every target is met.
+    writeFileSync(join(root, 'web4.config.json'), JSON.stringify({ monitoring: { targets: { trainaiPct: { min: 0, max: 10 } } } }));
+    const met = await web4(['monitor', 'report']);
+    expect(met.stdout).toContain('All targets met.');
+    expect(met.code).toBe(0);
+  }, 60_000);
+
+  it('a 10 MB query file is refused with exit 2 and no feedback row changes', async () => {
+    const db = join(root, 'logs', 'user_feedback.db');
+    expect((await web4(['feedback', 'add', '--query', 'q1', '--response', 'r1', '--rating', 'up'])).code).toBe(0);
+    const before = rows(db, 'feedback');
+    writeFileSync(join(root, 'big.txt'), 'x'.repeat(10 * 1024 * 1024));
+    const result = await web4(['feedback', 'add', '--query-file', join(root, 'big.txt'), '--response', 'r', '--rating', 'up']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('query in');
+    expect(result.stderr).toContain('is 10.0 MiB, over the limit of 976.6 KiB');
+    expect(rows(db, 'feedback')).toEqual(before);
+    const rate = await web4(['feedback', 'rate', '--json']);
+    expect(JSON.parse(rate.stdout)).toMatchObject({ up: 1, down: 0, total: 1, ratePct: 100, status: 'pass' });
+  }, 60_000);
+
+  it('a read-only logs directory: exit 3 naming the directory, rows unchanged', async () => {
+    expect((await web4(['monitor', 'log', '--latency', '10'])).code).toBe(0);
+    const db = join(root, 'logs', 'production_metrics.db');
+    const before = rows(db, 'query_metrics');
+    chmodSync(root, 0o755);
+    chmodSync(join(root, 'logs'), 0o555);
+    try {
+      // root ignores permission bits: run as "nobody" then, a user who really cannot write there.
+      const result = await web4(['monitor', 'log', '--latency', '20'], process.getuid?.() === 0 ? { uid: 65534 } : {});
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain(`its directory ${join(root, 'logs')} is not writable`);
+    } finally {
+      chmodSync(join(root, 'logs'), 0o755);
+    }
+    expect(rows(db, 'query_metrics')).toEqual(before);
+  }, 60_000);
+});
