@@ -13,3 +13,5 @@ export * from './registry-download.js';
 export * from './service-definitions.js';
 export * from './service-process.js';
 export * from './services-from-config.js';
+export * from './doctor.js';
+export * from './repo-root.js';

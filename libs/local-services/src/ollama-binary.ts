@@ -1,5 +1,6 @@
-import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { ServiceError } from '@web4/core';
 import { extractDeb, extractMembers } from './archive.js';
 import type { AssetLayout } from './asset-layout.js';
@@ -91,6 +92,33 @@ async function prepareBuildHeaders(layout: AssetLayout, includeDir: string, pyth
 }
 
 /**
+ * The header folder at a fixed path outside the cache dir (under the OS temp dir, rebuilt when
+ * missing): cgo flags are part of Go's build-cache key, so one stable path lets every rebuild
+ * (a corrupt binary, another cache dir) reuse the compiled C++ instead of spending minutes
+ * compiling it again. Written beside and renamed into place; an existing complete folder wins.
+ */
+async function ensureBuildHeaders(layout: AssetLayout, version: string, python: string): Promise<string> {
+  const dir = join(tmpdir(), 'web4-ollama-build', `include-${version}`);
+  const stamp = join(dir, '.complete');
+  if (existsSync(stamp)) return dir;
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = mkdtempSync(`${dir}.tmp-`);
+  try {
+    await prepareBuildHeaders(layout, tmp, python);
+    writeFileSync(join(tmp, '.complete'), new Date().toISOString());
+    rmSync(dir, { recursive: true, force: true }); // an incomplete leftover
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      // another build finished it first
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/**
  * Build Ollama from its Go module with the CPU backend compiled in through cgo. The binary and
  * its manifest are written in a temporary folder and renamed into place together, so a failed
  * or interrupted build never leaves a half-written binary where a good one was.
@@ -112,11 +140,7 @@ export async function buildOllama(
   const started = Date.now();
   await buildAtomically(dir, async (tmp) => {
     mkdirSync(tmp, { recursive: true });
-    // A fixed include path: cgo flags are part of Go's build-cache key, so a rebuild (e.g. of a
-    // corrupt binary) reuses the compiled C++ instead of spending minutes on it again.
-    const includeDir = join(layout.ollamaRoot, `include-${version}`);
-    rmSync(includeDir, { recursive: true, force: true });
-    await prepareBuildHeaders(layout, includeDir, python);
+    const includeDir = await ensureBuildHeaders(layout, version, python);
     const plainVersion = version.replace(/^v/, '');
     await runChecked(
       'go',
@@ -128,7 +152,6 @@ export async function buildOllama(
         hint: 'check access to the Go module proxy (go env GOPROXY) and that gcc/g++ work; the full output is above',
       },
     );
-    rmSync(includeDir, { recursive: true, force: true });
     const manifest: OllamaBuildManifest = {
       version,
       sha256: await sha256File(join(tmp, 'ollama')),

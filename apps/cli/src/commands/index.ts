@@ -1,4 +1,6 @@
 import type { CommandModule } from 'yargs';
+import { servicesCommand } from './services.js';
+import { doctorCommand } from './doctor.js';
 import { indexCommand } from './index-cmd.js';
 import { monitorCommand } from './monitor.js';
 import { feedbackCommand } from './feedback.js';
@@ -7,4 +9,4 @@ import { ragCommand } from './rag.js';
 /**
  * Every `web4` command group, one module each. Add a group by adding its module here.
  */
-export const commands: CommandModule<object, any>[] = [indexCommand, ragCommand, monitorCommand, feedbackCommand];
+export const commands: CommandModule<object, any>[] = [indexCommand, ragCommand, monitorCommand, feedbackCommand, servicesCommand, doctorCommand];
