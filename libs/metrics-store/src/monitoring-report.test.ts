@@ -80,6 +80,7 @@ describe('monitoring report', () => {
     expect(byId.collection_health).toMatchObject({ status: 'warn', shown: 'unhealthy: daily_buffer' });
     expect(report.allTargetsMet).toBe(false);
     expect(formatMonitoringReport(report)).toContain('Some targets missed');
+    expect(formatMonitoringReport(report)).toMatch(/\n\s+missing\n/);
   });
 
   it('has no figures for an empty window (never invented zeros)', async () => {

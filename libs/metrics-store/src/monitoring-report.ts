@@ -117,6 +117,10 @@ export function formatMonitoringReport(report: MonitoringReport): string {
   for (const c of report.checks) {
     lines.push(`  ${MARK[c.status].padEnd(2)} ${c.label.padEnd(width)}  ${c.shown.padStart(14)}   target ${c.target}`);
   }
+  if (Array.isArray(report.collections)) {
+    const details = new Set(report.collections.filter((c) => !c.healthy).map((c) => c.detail ?? 'unhealthy'));
+    for (const detail of details) lines.push(`     ${detail}`);
+  }
   lines.push('', report.allTargetsMet ? 'All targets met.' : 'Some targets missed (⚠️): see docs/runbooks/production_monitoring.md.');
   return lines.join('\n');
 }
