@@ -51,7 +51,7 @@ describe('Chroma going down in the middle of a run', () => {
     });
     const report = first.reports.find((r) => r.collection === 'pdca_historical')!;
     const serviceFailures = report.files.filter((f) => f.status === 'failed' && f.kind === 'service');
-    expect(report.indexed).toBeGreaterThanOrEqual(64);
+    expect(report.indexed).toBeGreaterThanOrEqual(60); // the first group, less its bad fixtures
     expect(serviceFailures.length).toBeGreaterThan(0);
     expect(serviceFailures[0]!.reason).toMatch(/Chroma unavailable.*not reachable/);
     // Every other file was either indexed or is a known bad fixture (the empty and Latin-1 files).

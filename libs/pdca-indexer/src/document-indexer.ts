@@ -104,6 +104,12 @@ async function storeGroup(
   const fail = (kind: FailureKind, reason: string) => {
     for (const d of docs) addOutcome(report, { path: d.path, docId: d.docId, status: 'failed', kind, reason });
   };
+  // A dead Chroma fails the group before minutes of embedding are spent on it.
+  try {
+    await rag.chroma.heartbeat();
+  } catch (cause) {
+    return fail('service', `Chroma unavailable: ${(cause as Error).message}`);
+  }
   // The title goes in front of every chunk's text for the model: a chunk from the middle of
   // a PDCA still says what the PDCA is about.
   const texts = docs.flatMap((d) => d.chunks.map((c) => `${d.title}\n${c.text}`));

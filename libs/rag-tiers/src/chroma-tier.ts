@@ -173,7 +173,9 @@ export class ChromaTier implements RetrievalTier {
       return await fn();
     } catch (cause) {
       if (isConnectionFailure(cause)) {
-        throw new ServiceError(`Chroma at ${this.url} is not reachable (${what}): ${(cause as Error).message}`, {
+        // The client's message goes on about browsers and CORS; its first sentence is the news.
+        const first = String((cause as Error).message ?? cause).split(/\.\s/)[0];
+        throw new ServiceError(`Chroma at ${this.url} is not reachable (${what}): ${first}`, {
           hint: 'Start it with `web4 services up`, or set services.chroma.url (WEB4_SERVICES__CHROMA__URL) to a running server.',
           cause,
           details: { service: 'chroma', url: this.url },

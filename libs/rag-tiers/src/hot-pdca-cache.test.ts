@@ -32,3 +32,14 @@ describe('HotPdcaCache', () => {
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, hitRate: 0.5 });
   });
 });
+
+describe('HotPdcaCache.warm', () => {
+  it('fills the cache without counting or recording lookups', async () => {
+    const records: AccessRecord[] = [];
+    const cache = new HotPdcaCache(async (id) => entry(id), { appendAccess: (r) => records.push(...r) }, 2);
+    expect(await cache.warm(['a', 'b', 'c'])).toBe(2);
+    expect(cache.stats()).toMatchObject({ entries: 2, hits: 0, misses: 0 });
+    await cache.close();
+    expect(records).toEqual([]);
+  });
+});

@@ -68,6 +68,13 @@ export class HotPdcaCache {
     return cached;
   }
 
+  /** Load PDCAs into the cache without counting or recording lookups (start-up warming). */
+  async warm(pdcaIds: readonly string[]): Promise<number> {
+    let loaded = 0;
+    for (const id of pdcaIds.slice(0, this.maxEntries)) if (this.lru.has(id) || (await this.fill(id))) loaded++;
+    return loaded;
+  }
+
   stats(): CacheStats {
     const total = this.hits + this.misses;
     return {

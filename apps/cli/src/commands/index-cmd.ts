@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import cliProgress from 'cli-progress';
 import { isoDay, parseDay } from '@web4/core';
-import { appendIndexingLog, indexCorpus, indexDaily, indexingExitCode, type IndexingReport } from '@web4/pdca-indexer';
+import type { IndexingReport } from '@web4/pdca-indexer';
 import { join } from 'node:path';
 import { createContext, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
 import { openRagForCommand } from './rag.js';
@@ -17,6 +17,9 @@ interface CorpusArgs extends GlobalArgs {
   toolExamples?: string;
   trainai?: string;
 }
+
+/** Loaded on use: the indexer brings the embedding model's runtime (see ragTiers in rag.ts). */
+const pdcaIndexer = () => import('@web4/pdca-indexer');
 
 /** A progress bar on a terminal only (never with --json, never in cron logs). */
 function progressBar(ctx: CommandContext) {
@@ -37,6 +40,9 @@ function printReport(ctx: CommandContext, title: string, r: IndexingReport): voi
     else if (f.status === 'skipped') ctx.say(`    – ${f.path}: ${f.reason}`);
   }
   ctx.say(`  Time:      ${(r.durationMs / 1000).toFixed(1)} s`);
+  if (r.files.some((f) => f.kind === 'service')) {
+    ctx.say('  → Chroma was not reachable: start it with `web4 services up` (or fix services.chroma.url), then run the same command again; only the missed files are indexed.');
+  }
 }
 
 export const indexCommand: CommandModule<object, GlobalArgs> = {
@@ -54,6 +60,7 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
+            const { appendIndexingLog, indexDaily, indexingExitCode } = await pdcaIndexer();
             const day = isoDay(parseDay(args.date ?? 'today', ctx.clock.now(), '--date'));
             const rag = await openRagForCommand(ctx);
             const bar = progressBar(ctx);
@@ -97,6 +104,7 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
+            const { appendIndexingLog, indexCorpus, indexingExitCode } = await pdcaIndexer();
             const rag = await openRagForCommand(ctx);
             const bar = progressBar(ctx);
             let current = '';

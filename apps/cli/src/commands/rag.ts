@@ -2,22 +2,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError, MARK, atMost, resolveStatePath } from '@web4/core';
-import {
-  COLLECTION_NAMES,
-  applyNResults,
-  collectionHealth,
-  createEmbedder,
-  isCollectionName,
-  loadRelevanceSet,
-  MetadataTier,
-  openRag,
-  optimizeRetrieval,
-  type CollectionName,
-  type RagStack,
-  type TierName,
-} from '@web4/rag-tiers';
+import type { CollectionName, RagStack, TierName } from '@web4/rag-tiers';
 import { servicesFromConfig } from '@web4/local-services';
 import { createContext, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
+
+/**
+ * The retrieval library, loaded when a command needs it: it brings transformers.js and
+ * onnxruntime, which every other `web4` command should not pay for at start-up.
+ */
+export const ragTiers = () => import('@web4/rag-tiers');
+
+const COLLECTIONS = ['pdca_historical', 'components', 'process_docs', 'tool_examples', 'process_framework', 'daily_buffer'];
 
 /**
  * Open the retrieval stack for a command: Chroma as `web4 services` finds it (configured URL,
@@ -26,6 +21,7 @@ import { createContext, runCommand, type CommandContext, type GlobalArgs } from 
  * with a ServiceError on first use.
  */
 export async function openRagForCommand(ctx: CommandContext): Promise<RagStack> {
+  const { createEmbedder, openRag } = await ragTiers();
   const status = await servicesFromConfig(ctx.config, ctx.paths).chroma.status();
   const embedder = createEmbedder(ctx.config, ctx.paths);
   return openRag(ctx.config, {
@@ -72,6 +68,7 @@ export const ragCommand: CommandModule<object, GlobalArgs> = {
           runCommand(args, async () => {
             const ctx = createContext(args);
             const file = resolveStatePath(ctx.config, args.queries ?? ctx.config.rag.relevanceSet);
+            const { applyNResults, loadRelevanceSet, optimizeRetrieval } = await ragTiers();
             const queries = loadRelevanceSet(file);
             const rag = await openRagForCommand(ctx);
             try {
@@ -113,7 +110,7 @@ export const ragCommand: CommandModule<object, GlobalArgs> = {
           runCommand(args, async () => {
             const ctx = createContext(args);
             if (!Number.isInteger(args.top) || args.top < 1 || args.top > 1000) throw new InputError(`--top must be a whole number from 1 to 1000, got ${args.top}.`);
-            const rag = openMetadataOnly(ctx);
+            const rag = await openMetadataOnly(ctx);
             try {
               const since = args.days ? new Date(ctx.clock.now().getTime() - args.days * 86_400_000).toISOString() : undefined;
               const hot = await rag.hotPdcas(args.top, since);
@@ -143,7 +140,7 @@ export const ragCommand: CommandModule<object, GlobalArgs> = {
               const hot = await rag.metadata.hotPdcas(ctx.config.rag.cacheSize);
               let warmError: string | undefined;
               try {
-                for (const h of hot) await rag.cache.get(h.pdcaId);
+                await rag.cache.warm(hot.map((h) => h.pdcaId));
               } catch (error) {
                 warmError = (error as Error).message;
               }
@@ -168,6 +165,7 @@ export const ragCommand: CommandModule<object, GlobalArgs> = {
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
+            const { collectionHealth } = await ragTiers();
             const status = await servicesFromConfig(ctx.config, ctx.paths).chroma.status();
             const health = await collectionHealth(ctx.config, status.state === 'running' && status.url ? { chromaUrl: status.url } : {});
             ctx.emit(health);
@@ -191,12 +189,12 @@ export const ragCommand: CommandModule<object, GlobalArgs> = {
             .positional('text', { type: 'string', demandOption: true })
             .option('n', { type: 'number', describe: 'Results per collection (default rag.nResults)' })
             .option('tiers', { type: 'string', describe: 'Comma list of chroma,graph,metadata' })
-            .option('collections', { type: 'string', describe: `Comma list of ${COLLECTION_NAMES.join(',')}` }),
+            .option('collections', { type: 'string', describe: `Comma list of ${COLLECTIONS.join(',')}` }),
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
             const collections = args.collections?.split(',').map((c) => c.trim());
-            if (collections?.some((c) => !isCollectionName(c))) throw new InputError(`Unknown collection in --collections ${args.collections}.`, { hint: `Use ${COLLECTION_NAMES.join(', ')}.` });
+            if (collections?.some((c) => !COLLECTIONS.includes(c))) throw new InputError(`Unknown collection in --collections ${args.collections}.`, { hint: `Use ${COLLECTIONS.join(', ')}.` });
             const rag = await openRagForCommand(ctx);
             try {
               const result = await rag.retriever.retrieve(args.text, {
@@ -249,11 +247,12 @@ export const ragCommand: CommandModule<object, GlobalArgs> = {
 };
 
 /** `rag hot` only reads access records: it must work without Chroma or the model. */
-function openMetadataOnly(ctx: CommandContext) {
+async function openMetadataOnly(ctx: CommandContext) {
   const path = resolveStatePath(ctx.config, ctx.config.rag.metadataDb);
   if (!existsSync(path)) {
     throw new InputError(`No retrieval metadata at ${path} yet.`, { hint: 'Index something first: `web4 index corpus` or `web4 index daily`.' });
   }
+  const { MetadataTier } = await ragTiers();
   return MetadataTier.open(path);
 }
 

@@ -3,7 +3,7 @@ import { InputError } from '@web4/core';
 import type { ChromaTier } from '../chroma-tier.js';
 import { COLLECTION_NAMES, type CollectionName } from '../collections.js';
 import type { TextEmbedder } from '../text-embedder.js';
-import { contextToNoise, mean, percentile, precisionAtK, reciprocalRank, recall, type JudgedList } from './retrieval-metrics.js';
+import { mean, percentile, precisionAtK, reciprocalRank, recall, type JudgedList } from './retrieval-metrics.js';
 import { matchesRef, type LabelledQuery } from './relevance-set.js';
 
 export const CANDIDATE_K = [2, 3, 5] as const;
@@ -11,7 +11,7 @@ export const CANDIDATE_K = [2, 3, 5] as const;
 export interface OptimizationRow {
   collection: CollectionName;
   k: number;
-  /** Labelled queries with at least one relevant document in this collection. */
+  /** Labelled queries with at least one relevant document in this collection (the only ones scored). */
   queries: number;
   precision: number | null;
   recall: number | null;
@@ -64,7 +64,9 @@ export async function optimizeRetrieval(
       const precisions: number[] = [];
       const recalls: number[] = [];
       const rrs: number[] = [];
-      const cnrs: number[] = [];
+      // Context-to-noise over the whole query set: relevant characters per irrelevant character.
+      let context = 0;
+      let noise = 0;
       const latencies: number[] = [];
       for (const l of labelled) {
         let judged: JudgedList | undefined;
@@ -88,9 +90,10 @@ export async function optimizeRetrieval(
         precisions.push(precisionAtK(judged, k));
         recalls.push(recall(judged) ?? 0);
         rrs.push(reciprocalRank(judged));
-        const cnr = contextToNoise(judged);
-        if (Number.isFinite(cnr)) cnrs.push(cnr);
-        else cnrs.push(judged.relevant.filter(Boolean).length > 0 ? 99 : 0);
+        judged.relevant.forEach((r, j) => {
+          if (r) context += judged!.chars[j] ?? 0;
+          else noise += judged!.chars[j] ?? 0;
+        });
       }
       collectionRows.push({
         collection,
@@ -99,7 +102,7 @@ export async function optimizeRetrieval(
         precision: mean(precisions),
         recall: mean(recalls),
         mrr: mean(rrs),
-        contextToNoise: mean(cnrs),
+        contextToNoise: withRelevant.length === 0 ? null : noise === 0 ? (context > 0 ? Infinity : 0) : context / noise,
         latencyP50Ms: percentile(latencies, 50),
       });
     }
