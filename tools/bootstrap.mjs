@@ -64,11 +64,15 @@ step('node dependencies', () => {
   const hash = hashFiles(workspaceManifests);
   const stamp = join(repo, 'node_modules', '.web4-bootstrap-stamp');
   if (stamped(stamp, hash)) return 'up to date';
+  // A fresh clone gets exactly the lock file (npm ci). Where node_modules already exists, npm
+  // install updates it in place: npm ci would delete it first, under any process using it.
+  const fresh = !existsSync(join(repo, 'node_modules', '.package-lock.json'));
   const lock = existsSync(join(repo, 'package-lock.json'));
-  const status = run('npm', [lock ? 'ci' : 'install', '--no-audit', '--no-fund', '--loglevel=error']);
-  if (status !== 0) fail('npm could not install the dependencies (see above).', 'check the network access to the npm registry, then run `npm ci` by hand to see the full error');
+  const verb = fresh && lock ? 'ci' : 'install';
+  const status = run('npm', [verb, '--no-audit', '--no-fund', '--loglevel=error']);
+  if (status !== 0) fail('npm could not install the dependencies (see above).', `check the network access to the npm registry, then run \`npm ${verb}\` by hand to see the full error`);
   writeFileSync(stamp, hash);
-  return lock ? 'npm ci' : 'npm install';
+  return `npm ${verb}`;
 });
 
 // 2+3. Python environment, services and model assets: done by tools/setup (TypeScript), now
