@@ -6,8 +6,8 @@ import type { Story } from './Story.js';
 import { TRAINAI_TOPICS } from './trainai-topics.js';
 
 /**
- * A large synthetic journal for benchmarks: realistic-size PDCAs (about 4-6 KB, five or so
- * chunks of 1200 characters) in both file-name styles, with Previous PDCA chains and component
+ * A large synthetic journal for benchmarks: realistic-size PDCAs (about 3-5 KB, five or so
+ * chunks of 1000 characters; 1,200 PDCAs give about 6,300 chunks) in both file-name styles, with Previous PDCA chains and component
  * and TrainAI mentions. Deterministic: the same options give byte-identical files.
  */
 export interface SyntheticJournalOptions {
@@ -108,7 +108,7 @@ function logExcerpt(rnd: SeededRandom, day: string, time: string, cls: string): 
   let sec = rnd.int(0, 59);
   const hh = time.slice(0, 2);
   const mm = time.slice(2);
-  for (let i = 0, n = rnd.int(6, 18); i < n; i++) {
+  for (let i = 0, n = rnd.int(2, 8); i < n; i++) {
     sec += rnd.int(0, 3);
     const level = rnd.next() < 0.1 ? 'warn' : 'info';
     const event = rnd.pick(LOG_EVENTS);
@@ -188,10 +188,15 @@ function story(rnd: SeededRandom, day: string, time: string, role: string, probl
     `1. Watch the nightly report for ${rnd.int(3, 7)} nights; reopen if the numbers drift.`,
     `2. Add the case to the labelled queries so retrieval of this PDCA is measured (TrainAI \`${topics[1]!.id}\`).`,
     `3. Mention \`${vars.setting}\` in the runbook if its default changed.`,
-    '',
-    '### **Open questions**',
-    `- Does the same cause affect \`${other.path}\`? A quick read suggests not, but there is no test for it yet.`,
-    `- Should \`${vars.setting}\` be reported by \`web4 doctor\` when it is set outside its usual range?`,
+    // Only some PDCAs end with open questions, as in a real journal.
+    ...(rnd.next() < 0.4
+      ? [
+          '',
+          '### **Open questions**',
+          `- Does the same cause affect \`${other.path}\`? A quick read suggests not, but there is no test for it yet.`,
+          `- Should \`${vars.setting}\` be reported by \`web4 doctor\` when it is set outside its usual range?`,
+        ]
+      : []),
   ].join('\n');
   return {
     day, time, role, slug: `${problem.slug}-${seq}`,

@@ -50,8 +50,8 @@ describe('gen-corpus', () => {
     expect(sizes[0]!).toBeGreaterThan(3000);
     expect(sizes.at(-1)!).toBeLessThan(8000);
     const mean = sizes.reduce((s, x) => s + x, 0) / sizes.length;
-    expect(mean).toBeGreaterThan(4000);
-    expect(mean).toBeLessThan(6000);
+    expect(mean).toBeGreaterThan(3500);
+    expect(mean).toBeLessThan(5000);
     for (const f of files.slice(1)) {
       for (const h of ['## **📋 PLAN**', '## **🔧 DO**', '## **✅ CHECK**', '## **🎯 ACT**']) expect(f.content).toContain(h);
       const link = /\*\*🔗 Previous PDCA:\*\* (?:\[GitHub\]\([^)]*\) \| )?\[[^\]]*\]\(([^)]+)\)/.exec(f.content);
