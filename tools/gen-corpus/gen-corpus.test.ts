@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeFaultFixtures } from './FaultFixtures.js';
 import { parseArgs, writeJournal } from './main.js';
 import { generateJournal } from './SyntheticJournal.js';
 
@@ -75,6 +76,24 @@ describe('gen-corpus', () => {
       readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? count(join(d, e.name)) : 1), 0);
     expect(count(dir)).toBe(25);
     expect(statSync(join(dir, files[0]!.path)).size).toBe(Buffer.byteLength(files[0]!.content));
+  });
+
+  it('writes the fault fixtures of issue 4 when asked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gen-corpus-faults-'));
+    dirs.push(dir);
+    const faults = writeFaultFixtures(dir, '2026-11-25');
+    const f = (name: string) => join(dir, 'faults', name);
+    expect(faults.map((x) => x.path)).toContain('faults/20261125-empty.pdca.md');
+    expect(statSync(f('20261125-empty.pdca.md')).size).toBe(0);
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(f('20261125-latin1.pdca.md')))).toThrow();
+    expect(readFileSync(f('20261125-binary.pdca.md')).includes(0)).toBe(true);
+    expect(readFileSync(f('2026-11-25-UTC-1200-Übergabe notes.md'), 'utf8')).toContain('**🗓️ Date:** 2026-11-25-UTC-1200');
+    expect(statSync(f('20261125-unreadable.pdca.md')).mode & 0o777).toBe(0);
+    expect(readlinkSync(f('loop'))).toBe('.');
+    expect(readlinkSync(f('20261125-outside.pdca.md'))).toBe('/etc/hostname');
+    expect(lstatSync(f('20261125-dangling.pdca.md')).isSymbolicLink()).toBe(true);
+    expect(faults.some((x) => x.path.endsWith('-huge.pdca.md'))).toBe(false);
+    expect(parseArgs(['--out', 'x', '--pdcas', '1', '--days', '1', '--faults-large'])).toMatchObject({ faults: true, faultsLarge: true });
   });
 
   it('rejects bad options with a message naming the option', () => {

@@ -3,19 +3,27 @@
  *
  *   tsx tools/gen-corpus/main.ts --out DIR --pdcas 1200 --days 60 [--seed 1]
  *                                [--today-count 200] [--today 2026-11-25] [--force]
+ *                                [--faults] [--faults-large]
+ *
+ * --faults adds the bad inputs of issue 4 under faults/, dated --today (empty, Latin-1, binary,
+ * odd names, unreadable, symlink loop, outside and dangling links); --faults-large also a 50 MB file.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { writeFaultFixtures } from './FaultFixtures.js';
 import { generateJournal, type SyntheticJournalOptions } from './SyntheticJournal.js';
 
-const USAGE = 'usage: tsx tools/gen-corpus/main.ts --out DIR --pdcas N --days D [--seed S] [--today-count T] [--today YYYY-MM-DD] [--force]';
+const USAGE =
+  'usage: tsx tools/gen-corpus/main.ts --out DIR --pdcas N --days D [--seed S] [--today-count T] [--today YYYY-MM-DD] [--force] [--faults] [--faults-large]';
 
-export function parseArgs(argv: string[]): SyntheticJournalOptions & { out: string; force: boolean } {
+type Args = SyntheticJournalOptions & { out: string; force: boolean; faults: boolean; faultsLarge: boolean };
+
+export function parseArgs(argv: string[]): Args {
   const values = new Map<string, string>();
-  let force = false;
+  const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--force') force = true;
+    if (a === '--force' || a === '--faults' || a === '--faults-large') flags.add(a.slice(2));
     else if (a.startsWith('--')) {
       const v = argv[i + 1];
       if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value\n${USAGE}`);
@@ -38,7 +46,9 @@ export function parseArgs(argv: string[]): SyntheticJournalOptions & { out: stri
   };
   return {
     out,
-    force,
+    force: flags.has('force'),
+    faults: flags.has('faults') || flags.has('faults-large'),
+    faultsLarge: flags.has('faults-large'),
     pdcas: num('pdcas'),
     days: num('days'),
     seed: num('seed', 1),
@@ -64,10 +74,11 @@ function main(): void {
   const started = performance.now();
   const files = generateJournal(args);
   writeJournal(out, files);
+  const faults = args.faults ? writeFaultFixtures(out, args.today, { large: args.faultsLarge }) : [];
   const bytes = files.reduce((s, f) => s + Buffer.byteLength(f.content), 0);
   const days = new Set(files.map((f) => f.day));
   console.log(
-    JSON.stringify({ out, pdcas: files.length, days: days.size, today: args.today, todayCount: files.filter((f) => f.day === args.today).length, bytes, avgBytes: Math.round(bytes / files.length), ms: Math.round(performance.now() - started) }),
+    JSON.stringify({ out, pdcas: files.length, days: days.size, today: args.today, todayCount: files.filter((f) => f.day === args.today).length, bytes, avgBytes: Math.round(bytes / files.length), faults: faults.length, ms: Math.round(performance.now() - started) }),
   );
 }
 
