@@ -134,12 +134,6 @@ export class QueryLogger {
     }
   }
 
-  /** Drop what is queued and close without writing (an all-or-nothing import that found a bad record). */
-  discard(): void {
-    this.queue = [];
-    this.close();
-  }
-
   get pending(): number {
     return this.queue.length;
   }

@@ -61,6 +61,19 @@ describe('web4 monitor / feedback (real processes, real SQLite)', () => {
     expect(met.code).toBe(0);
   }, 60_000);
 
+  it('import checks every line first: a bad line at the end writes nothing (exit 2, line named)', async () => {
+    expect((await web4(['monitor', 'log', '--latency', '5'])).code).toBe(0);
+    const db = join(root, 'logs', 'production_metrics.db');
+    const before = rows(db, 'query_metrics');
+    const good = Array.from({ length: 12_000 }, (_, i) => JSON.stringify({ latencyMs: i, usedTools: i % 2 === 0 }));
+    writeFileSync(join(root, 'q.jsonl'), [...good, '{"latencyMs": -1}'].join('\n'));
+    const result = await web4(['monitor', 'import', join(root, 'q.jsonl')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('line 12001: latencyMs must be a finite number of milliseconds ≥ 0, got -1.');
+    expect(rows(db, 'query_metrics')).toEqual(before);
+    expect(rows(db, 'daily_summary')).toHaveLength(1);
+  }, 60_000);
+
   it('a 10 MB query file is refused with exit 2 and no feedback row changes', async () => {
     const db = join(root, 'logs', 'user_feedback.db');
     expect((await web4(['feedback', 'add', '--query', 'q1', '--response', 'r1', '--rating', 'up'])).code).toBe(0);

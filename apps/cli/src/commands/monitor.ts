@@ -9,6 +9,7 @@ import {
   formatQueryTypesReport,
   parseRating,
   type QueryRecord,
+  toQueryRow,
 } from '@web4/metrics-store';
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
@@ -182,20 +183,17 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
           runCommand(args, async () => {
             const ctx = createContext(args);
             const records = readQueryRecords(args.file);
-            const logger = new QueryLogger(openMetrics(ctx), { clock: ctx.clock, maxTextBytes: ctx.config.monitoring.maxTextBytes, maxPending: Number.MAX_SAFE_INTEGER }, true);
-            try {
-              // Validate everything before writing anything: log() only queues, and a bad line throws here.
-              records.forEach((record, i) => {
-                try {
-                  logger.log(record);
-                } catch (error) {
-                  throw new InputError(`${args.file} line ${i + 1}: ${(error as Error).message}`, { hint: 'Fix that line; nothing was written.' });
-                }
-              });
-            } catch (error) {
-              logger.discard();
-              throw error;
-            }
+            // Check every line before writing any: one bad line writes nothing.
+            const now = () => ctx.clock.now();
+            records.forEach((record, i) => {
+              try {
+                toQueryRow(record, now, ctx.config.monitoring.maxTextBytes);
+              } catch (error) {
+                throw new InputError(`${args.file} line ${i + 1}: ${(error as Error).message}`, { hint: 'Fix that line; nothing was written.' });
+              }
+            });
+            const logger = new QueryLogger(openMetrics(ctx), { clock: ctx.clock, maxTextBytes: ctx.config.monitoring.maxTextBytes }, true);
+            for (const record of records) logger.log(record);
             logger.close();
             ctx.emit({ logged: records.length, database: ctx.paths.metricsDb });
             ctx.say(`logged ${records.length} queries from ${args.file} to ${ctx.paths.metricsDb}`);
