@@ -57,6 +57,13 @@ def _cmd_bench_gpu(args: argparse.Namespace) -> int:
     return bench_main(args)
 
 
+def _cmd_make_tiny_model(args: argparse.Namespace) -> int:
+    from .tiny_model import build_tiny_model
+
+    print(build_tiny_model(args.folder))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m web4_trainer",
@@ -78,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     p_bench.add_argument("--device", default="cuda")
     p_bench.add_argument("--gradient-checkpointing", action="store_true")
     p_bench.set_defaults(func=_cmd_bench_gpu)
+    p_tiny = sub.add_parser("make-tiny-model", help="write a tiny random llama + tokenizer (tests, smoke runs)")
+    p_tiny.add_argument("folder")
+    p_tiny.set_defaults(func=_cmd_make_tiny_model)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

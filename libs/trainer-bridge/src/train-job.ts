@@ -1,0 +1,62 @@
+import type { TrainerSettings } from './trainer-location.js';
+
+/**
+ * job.json as python/web4_trainer/job.py reads it (snake_case). Fields left out take the
+ * trainer's own defaults; see job.py for each field's meaning.
+ */
+export interface TrainJobFile {
+  base_model: string;
+  samples: string;
+  output_dir: string;
+  parent_adapter?: string | null;
+  lora_rank?: number;
+  lora_alpha?: number;
+  lora_dropout?: number;
+  target_modules?: string[];
+  epochs?: number;
+  batch_size?: number;
+  grad_accumulation?: number;
+  learning_rate?: number;
+  warmup_steps?: number;
+  weight_decay?: number;
+  max_grad_norm?: number;
+  max_length?: number;
+  seed?: number;
+  padding?: 'longest' | 'max_length';
+  sort_by_length?: boolean;
+  device?: 'auto' | 'cpu' | 'cuda';
+  threads?: number | null;
+  gradient_checkpointing?: boolean;
+  memory_limit_mb?: number | null;
+  serve_format?: 'auto' | 'gguf' | 'safetensors' | 'none';
+  gguf_dtype?: 'f16' | 'f32';
+  export_gguf_lora?: boolean;
+}
+
+/** The job for one run from the `trainer` config section; `overrides` win (tests, benchmarks). */
+export function buildTrainJob(
+  settings: TrainerSettings,
+  paths: { baseModel: string; samples: string; outputDir: string; parentAdapter?: string | undefined },
+  overrides: Partial<TrainJobFile> = {},
+): TrainJobFile {
+  return {
+    base_model: paths.baseModel,
+    samples: paths.samples,
+    output_dir: paths.outputDir,
+    parent_adapter: paths.parentAdapter ?? null,
+    lora_rank: settings.loraRank,
+    lora_alpha: settings.loraAlpha,
+    lora_dropout: settings.loraDropout,
+    target_modules: settings.targetModules,
+    epochs: settings.epochs,
+    batch_size: settings.batchSize,
+    grad_accumulation: settings.gradAccumulation,
+    learning_rate: settings.learningRate,
+    warmup_steps: settings.warmupSteps,
+    max_length: settings.maxLength,
+    device: settings.device,
+    // The GGUF LoRA is only needed when it is what gets served; the merged model always is written.
+    export_gguf_lora: settings.serveMode === 'gguf-lora',
+    ...overrides,
+  };
+}
