@@ -17,6 +17,8 @@ export interface CorpusIndexingOptions {
   processDocs?: string;
   toolExamples?: string;
   trainai?: string;
+  /** Re-index unchanged files too (new chunk size, new model). */
+  force?: boolean;
   onProgress?: (collection: CollectionName, done: number, total: number, path: string) => void;
   now?: () => Date;
 }
@@ -68,6 +70,7 @@ export async function indexCorpus(
     reports.push(
       await indexDocuments(rag, step.collection, sources, {
         maxBytes: config.rag.journal.maxFileBytes,
+        ...(options.force ? { force: true } : {}),
         preOutcomes: problemOutcomes(discovery.problems),
         ...(options.onProgress ? { onProgress: (d: number, t: number, p: string) => options.onProgress!(step.collection, d, t, p) } : {}),
         ...(options.now ? { now: options.now } : {}),

@@ -14,6 +14,8 @@ export interface DailyIndexingOptions {
   date: string;
   /** Journal root; default rag.journal.root. */
   root?: string;
+  /** Re-index unchanged files too (new chunk size, new model). */
+  force?: boolean;
   onProgress?: (done: number, total: number, path: string) => void;
   now?: () => Date;
 }
@@ -39,6 +41,7 @@ export async function indexDaily(rag: RagStack, config: Web4Config, options: Dai
     files.map((f) => pdcaSource(f, ctx)),
     {
       maxBytes: config.rag.journal.maxFileBytes,
+      ...(options.force ? { force: true } : {}),
       preOutcomes: problemOutcomes(problems),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.now ? { now: options.now } : {}),

@@ -34,6 +34,8 @@ export interface IndexOptions {
   /** Files embedded and written together: large enough to batch, small enough that a fault loses little. */
   groupSize?: number;
   onProgress?: (done: number, total: number, path: string) => void;
+  /** Re-index even when the content hash is unchanged (after changing the chunking or the model). */
+  force?: boolean;
   /** Outcomes found before indexing (discovery problems) to include in the report. */
   preOutcomes?: FileOutcome[];
   now?: () => Date;
@@ -73,7 +75,7 @@ export async function indexDocuments(
         continue;
       }
       const previous = known.get(src.docId);
-      if (previous && previous.contentHash === read.hash) {
+      if (previous && previous.contentHash === read.hash && !options.force) {
         addOutcome(report, { path: src.path, docId: src.docId, status: 'unchanged', chunks: previous.chunkCount });
         continue;
       }

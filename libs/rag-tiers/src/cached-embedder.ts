@@ -21,10 +21,12 @@ export class CachedEmbedder implements TextEmbedder {
     private readonly inner: TextEmbedder,
     private readonly store: Pick<MetadataTier, 'cachedVectors' | 'storeVectors'>,
     private readonly batchSize = 32,
+    /** Which model made the vectors: a new model or dtype must not reuse the old vectors. */
+    private readonly modelKey = '',
   ) {}
 
   async embed(texts: string[]): Promise<number[][]> {
-    const hashes = texts.map(textHash);
+    const hashes = texts.map((t) => textHash(`${this.modelKey}\u0000${t}`));
     const known = this.store.cachedVectors([...new Set(hashes)]);
     const missing: Array<{ hash: string; text: string }> = [];
     const queued = new Set<string>();

@@ -203,6 +203,8 @@ export class GraphTier implements RetrievalTier {
 
   async close(): Promise<void> {
     await this.db.destroy();
+    // kysely closes the connection only if it ever opened it; raw-only use must close it here.
+    if (this.raw.open) this.raw.close();
   }
 }
 

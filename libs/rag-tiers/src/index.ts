@@ -36,3 +36,4 @@ export {
 } from './tuning/retrieval-optimizer.js';
 export { createEmbedder } from './embedding/create-embedder.js';
 export { MiniLmEmbedder, type MiniLmEmbedderOptions } from './embedding/minilm-embedder.js';
+export { backupTiers, restoreTiers, tierFiles, type TierFiles } from './tier-backup.js';

@@ -40,7 +40,8 @@ export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
   const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
   const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
   const chroma = new ChromaTier(options.chromaUrl ?? chromaUrl(config), config.rag.chromaDatabase);
-  const embedder = new CachedEmbedder(options.embedder, metadata, config.models.embedding.batchSize);
+  const e = config.models.embedding;
+  const embedder = new CachedEmbedder(options.embedder, metadata, e.batchSize, `${e.source}:${e.source === 'hub' ? e.hubId : 'all-MiniLM-L6-v2'}:${e.dtype}`);
   const cache = new HotPdcaCache((id) => loadPdca(chroma, metadata, id), metadata, config.rag.cacheSize, options.now);
   const retriever = new Retriever(embedder, { chroma, graph, metadata }, config.rag.nResults, cache);
   return {

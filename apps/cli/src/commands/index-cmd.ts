@@ -8,9 +8,11 @@ import { openRagForCommand } from './rag.js';
 
 interface DailyArgs extends GlobalArgs {
   date?: string;
+  force?: boolean;
   journal?: string;
 }
 interface CorpusArgs extends GlobalArgs {
+  force?: boolean;
   journal?: string;
   components?: string;
   processDocs?: string;
@@ -56,7 +58,8 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
         (a) =>
           a
             .option('date', { type: 'string', describe: 'Day to index: YYYY-MM-DD, today or yesterday' })
-            .option('journal', { type: 'string', describe: 'Journal root (default rag.journal.root)' }),
+            .option('journal', { type: 'string', describe: 'Journal root (default rag.journal.root)' })
+            .option('force', { type: 'boolean', describe: 'Re-index unchanged files too (after changing rag.chunk or the model)' }),
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
@@ -69,6 +72,7 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
               const report = await indexDaily(rag, ctx.config, {
                 date: day,
                 ...(args.journal ? { root: args.journal } : {}),
+                ...(args.force ? { force: true } : {}),
                 now: () => ctx.clock.now(),
                 onProgress: (done, total, file) => {
                   if (!bar) return;
@@ -100,7 +104,8 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
             .option('components', { type: 'string', describe: 'Components folder (default rag.corpus.components)' })
             .option('process-docs', { type: 'string', describe: 'Process docs folder' })
             .option('tool-examples', { type: 'string', describe: 'Tool-call examples folder' })
-            .option('trainai', { type: 'string', describe: 'TrainAI topics folder (with topics.yaml)' }),
+            .option('trainai', { type: 'string', describe: 'TrainAI topics folder (with topics.yaml)' })
+            .option('force', { type: 'boolean', describe: 'Re-index unchanged files too (after changing rag.chunk or the model)' }),
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
@@ -115,6 +120,7 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
                 ...(args.processDocs ? { processDocs: args.processDocs } : {}),
                 ...(args.toolExamples ? { toolExamples: args.toolExamples } : {}),
                 ...(args.trainai ? { trainai: args.trainai } : {}),
+                ...(args.force ? { force: true } : {}),
                 now: () => ctx.clock.now(),
                 onProgress: (collection, done, total, file) => {
                   if (!bar) return;

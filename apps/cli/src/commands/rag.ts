@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { InputError, MARK, atMost, resolveStatePath } from '@web4/core';
 import type { CollectionName, RagStack, TierName } from '@web4/rag-tiers';
@@ -45,6 +45,12 @@ interface QueryArgs extends GlobalArgs {
   n?: number;
   tiers?: string;
   collections?: string;
+}
+interface BackupArgs extends GlobalArgs {
+  out?: string;
+}
+interface RestoreArgs extends GlobalArgs {
+  from: string;
 }
 interface CleanArgs extends GlobalArgs {
   apply?: boolean;
@@ -242,7 +248,35 @@ export const ragCommand: CommandModule<object, GlobalArgs> = {
             }
           }),
       )
-      .demandCommand(1, 'Name a rag command: optimize, hot, cache-stats, health, query, clean'),
+      .command<BackupArgs>(
+        'backup',
+        'Copy the SQLite tiers (graph, metadata + access records) to backups/rag/rag_<stamp>/ (safe while running)',
+        (a) => a.option('out', { type: 'string', describe: 'Folder to write into (default <backupsDir>/../rag)' }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const { backupTiers } = await ragTiers();
+            const into = args.out ? resolveStatePath(ctx.config, args.out) : join(dirname(ctx.paths.backupsDir), 'rag');
+            const result = await backupTiers(ctx.config, into, ctx.clock.now());
+            ctx.emit(result);
+            ctx.say(`✓ backed up ${result.files.length} databases to ${result.dir}`);
+          }),
+      )
+      .command<RestoreArgs>(
+        'restore <from>',
+        'Put a `rag backup` folder back (integrity-checked; the replaced files are kept as *.before-restore)',
+        (a) => a.positional('from', { type: 'string', demandOption: true }),
+        (args) =>
+          runCommand(args, async () => {
+            const ctx = createContext(args);
+            const { restoreTiers } = await ragTiers();
+            const restored = restoreTiers(ctx.config, resolveStatePath(ctx.config, args.from));
+            ctx.emit({ restored });
+            for (const f of restored) ctx.say(`✓ restored ${f} (previous file kept as ${f}.before-restore)`);
+            ctx.say('Chroma is not part of this backup: check `web4 rag health`; `web4 index corpus` re-adds anything missing.');
+          }),
+      )
+      .demandCommand(1, 'Name a rag command: optimize, hot, cache-stats, health, query, clean, backup, restore'),
   handler: () => undefined,
 };
 
