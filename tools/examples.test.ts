@@ -27,6 +27,7 @@ const COLLECTION_DIRS: Record<string, string> = {
   process_docs: 'process_docs/',
   tool_examples: 'tool_examples/',
   process_framework: 'trainai/',
+  daily_buffer: 'journal/',
 };
 
 interface Entry {
@@ -230,6 +231,7 @@ describe('examples YAML sets', () => {
         used.add(collection);
         for (const d of docs) {
           expect(d.startsWith(COLLECTION_DIRS[collection]!), `${q.id}: ${d}`).toBe(true);
+          if (collection === 'daily_buffer') expect(dayOf(d.slice('journal/'.length)), `${q.id}: ${d} is not from today`).toBe('2026-11-25');
           expect(existsSync(join(examples, d)), `${q.id}: ${d}`).toBe(true);
         }
       }
