@@ -50,24 +50,14 @@ export async function runDoctor(config: Web4Config, paths: StatePaths, repoRoot:
   const checks: DoctorCheck[] = [];
   const layout = assetLayout(paths.cacheDir);
 
+  // The Python import check is the slow one (torch loads for seconds): start it first, read it last.
+  const python = venvPython(repoRoot);
+  const probing = existsSync(python)
+    ? runCommand(python, ['-c', 'import json, torch, transformers, peft, accelerate, gguf; print(json.dumps({"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__, "cuda": torch.cuda.is_available(), "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}))'])
+    : undefined;
+
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   checks.push(check('node', true, major > 20 || (major === 20 && minor >= 19), `Node ${process.versions.node} (needs >= 20.19)`, 'install Node 20.19 or newer (nvm install 20)'));
-
-  // Python trainer environment: present, installed from the current pyproject, importable.
-  const python = venvPython(repoRoot);
-  if (!existsSync(python)) {
-    checks.push(check('python env', true, false, 'python/.venv is missing', BOOTSTRAP));
-  } else {
-    const probe = await runCommand(python, ['-c', 'import json, torch, transformers, peft, accelerate, gguf; print(json.dumps({"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__, "cuda": torch.cuda.is_available(), "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}))']);
-    if (probe.code !== 0) {
-      checks.push(check('python env', true, false, `python/.venv cannot import the trainer's packages: ${probe.stderr.trim().split('\n').pop()}`, `rm -rf python/.venv && ${BOOTSTRAP}`));
-    } else {
-      const v = JSON.parse(probe.stdout.trim().split('\n').pop()!) as { torch: string; transformers: string; peft: string; cuda: boolean; gpu: string | null };
-      const stale = !pythonEnvUpToDate(repoRoot);
-      checks.push(check('python env', true, !stale, `torch ${v.torch}, transformers ${v.transformers}, peft ${v.peft}${stale ? '; python/pyproject.toml changed since install' : ''}`, BOOTSTRAP, stale));
-      checks.push(check('gpu', false, v.cuda, v.cuda ? `CUDA: ${v.gpu}` : 'no CUDA GPU: training runs on CPU (slower, still works)', undefined, true));
-    }
-  }
 
   // Ollama: a configured server, or a binary (PATH / verified cached build).
   if (config.services.ollama.url) {
@@ -124,6 +114,21 @@ export async function runDoctor(config: Web4Config, paths: StatePaths, repoRoot:
       const models = await listOllamaModels(s.url).catch(() => [] as string[]);
       const base = config.models.baseModel.includes(':') ? config.models.baseModel : `${config.models.baseModel}:latest`;
       checks.push(check('base model in ollama', false, models.includes(base), models.includes(base) ? `${base} present` : `${base} is not imported in ${s.url}`, 'web4 services up', true));
+    }
+  }
+
+  // Python trainer environment: present, installed from the current pyproject, importable.
+  if (!probing) {
+    checks.push(check('python env', true, false, 'python/.venv is missing', BOOTSTRAP));
+  } else {
+    const probe = await probing;
+    if (probe.code !== 0) {
+      checks.push(check('python env', true, false, `python/.venv cannot import the trainer's packages: ${probe.stderr.trim().split('\n').pop()}`, `rm -rf python/.venv && ${BOOTSTRAP}`));
+    } else {
+      const v = JSON.parse(probe.stdout.trim().split('\n').pop()!) as { torch: string; transformers: string; peft: string; cuda: boolean; gpu: string | null };
+      const stale = !pythonEnvUpToDate(repoRoot);
+      checks.push(check('python env', true, !stale, `torch ${v.torch}, transformers ${v.transformers}, peft ${v.peft}${stale ? '; python/pyproject.toml changed since install' : ''}`, BOOTSTRAP, stale));
+      checks.push(check('gpu', false, v.cuda, v.cuda ? `CUDA: ${v.gpu}` : 'no CUDA GPU: training runs on CPU (slower, still works)', undefined, true));
     }
   }
 
