@@ -76,7 +76,13 @@ export async function indexDocuments(
       }
       const previous = known.get(src.docId);
       if (previous && previous.contentHash === read.hash && !options.force) {
-        addOutcome(report, { path: src.path, docId: src.docId, status: 'unchanged', chunks: previous.chunkCount });
+        addOutcome(report, {
+          path: src.path,
+          docId: src.docId,
+          status: 'unchanged',
+          chunks: previous.chunkCount,
+          ...(previous.chunkCount === 0 && previous.trained ? { reason: `already trained in ${previous.trainingBatch ?? 'an earlier batch'}` } : {}),
+        });
         continue;
       }
       try {

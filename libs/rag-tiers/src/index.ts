@@ -37,3 +37,4 @@ export {
 export { createEmbedder } from './embedding/create-embedder.js';
 export { MiniLmEmbedder, type MiniLmEmbedderOptions } from './embedding/minilm-embedder.js';
 export { backupTiers, restoreTiers, tierFiles, type TierFiles } from './tier-backup.js';
+export { DailyBuffer, type BufferChunk } from './daily-buffer.js';

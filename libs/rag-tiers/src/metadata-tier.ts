@@ -150,7 +150,8 @@ export class MetadataTier implements RetrievalTier {
   async countsByCollection(): Promise<Record<string, { documents: number; chunks: number }>> {
     const rows = await this.db
       .selectFrom('documents')
-      .select(['collection', sql<number>`count(*)`.as('documents'), sql<number>`sum(chunk_count)`.as('chunks')])
+      // Rows with no chunks are documents cleared from the buffer after training (kept for their hash).
+      .select(['collection', sql<number>`sum(chunk_count > 0)`.as('documents'), sql<number>`sum(chunk_count)`.as('chunks')])
       .groupBy('collection')
       .execute();
     return Object.fromEntries(rows.map((r) => [r.collection, { documents: Number(r.documents), chunks: Number(r.chunks ?? 0) }]));
