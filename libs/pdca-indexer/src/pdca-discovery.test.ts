@@ -1,10 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { InputError } from '@web4/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compilePatterns, dateFromName, discoverFiles } from './pdca-discovery.js';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_PATTERNS = compilePatterns(['[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-*.pdca.md', '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]-UTC-[0-9][0-9][0-9][0-9]*.md', '**/pdca/**/*.md']);
 
 describe('discoverFiles', () => {
@@ -76,6 +79,28 @@ describe('discoverFiles', () => {
     expect(d.files.map((f) => f.relPath)).toEqual(['a/b/2026-11-20-UTC-0930-real.md']);
     const kinds = d.problems.map((p) => p.kind);
     expect(kinds.filter((k) => k === 'symlink_loop')).toHaveLength(2);
+  });
+
+  it('reports a folder it cannot list and still finds the rest', () => {
+    chmodSync(root, 0o755);
+    mkdirSync(join(root, 'locked'));
+    writeFileSync(join(root, 'locked/2026-11-20-UTC-0930-hidden.md'), '# h');
+    writeFileSync(join(root, '2026-11-20-UTC-1000-open.md'), '# o');
+    chmodSync(join(root, 'locked'), 0o000);
+    let d: { files: Array<{ relPath: string }>; problems: Array<{ kind: string; reason: string }> };
+    if (process.getuid?.() === 0) {
+      // Root lists mode-000 folders; run discovery as "nobody", where the permission applies.
+      const script = `import { compilePatterns, discoverFiles } from ${JSON.stringify(join(here, 'pdca-discovery.ts'))}; console.log(JSON.stringify(discoverFiles(process.argv[1], compilePatterns(['**/*.md']))))`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: join(here, '../../..') });
+      expect(child.status, child.stderr).toBe(0);
+      d = JSON.parse(child.stdout) as typeof d;
+    } else {
+      d = discoverFiles(root, compilePatterns(['**/*.md']));
+    }
+    chmodSync(join(root, 'locked'), 0o755);
+    expect(d.files.map((f) => f.relPath)).toEqual(['2026-11-20-UTC-1000-open.md']);
+    expect(d.problems).toEqual([{ path: join(root, 'locked'), kind: 'unreadable', reason: expect.stringContaining('EACCES') }]);
+    expect(d.problems[0]!.reason).toContain('chmod u+rx');
   });
 
   it('rejects a missing root and a bad pattern with what to fix', () => {

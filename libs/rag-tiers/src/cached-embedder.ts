@@ -36,6 +36,8 @@ export class CachedEmbedder implements TextEmbedder {
         missing.push({ hash: h, text: texts[i]! });
       }
     });
+    // Similar lengths together: a batch is padded to its longest text, so mixed lengths waste model time.
+    missing.sort((a, b) => a.text.length - b.text.length);
     for (let i = 0; i < missing.length; i += this.batchSize) {
       const batch = missing.slice(i, i + this.batchSize);
       const vectors = await this.inner.embed(batch.map((m) => m.text));
