@@ -1,12 +1,14 @@
-import { loadCaseFile, ollamaAnswerer, runCases } from '@web4/canary-suite';
-import { createLogger, isWeb4Error, loadConfig, MARK, resolvePaths, resolveStatePath } from '@web4/core';
+import { formatCaseLine, validateServedModel } from '@web4/canary-suite';
+import { createLogger, isWeb4Error, loadConfig, MARK, resolvePaths } from '@web4/core';
+import { servicesFromConfig } from '@web4/local-services';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 /**
- * Morning validation: asks the served production model the challenging queries and checks
- * each answer against its assertions. Exit 0 when the pass rate meets
+ * Morning validation for cron: asks the served production model the challenging queries and
+ * checks each answer against its assertions. Exit 0 when the pass rate meets
  * `validation.minPassRatePct`, 1 when it does not, 2 for bad input, 4 when Ollama is down.
+ * `web4 validate` runs the same check.
  *
  *   node dist/apps/validator/main.js [--root DIR] [--model NAME] [--queries FILE] [--json]
  */
@@ -22,41 +24,38 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: validator [--root DIR] [--config FILE] [--model NAME] [--queries FILE] [--json]\n');
+    process.stdout.write('usage: validator [--root DIR] [--config FILE] [--model NAME] [--queries FILE] [--json]\nexit: 0 pass, 1 fail, 2 bad input, 4 Ollama unreachable\n');
     return 0;
   }
   const { config } = loadConfig({ ...(values.root ? { root: values.root } : {}), ...(values.config ? { configFile: values.config } : {}) });
   const paths = resolvePaths(config);
   const logger = createLogger({ file: join(paths.logsDir, 'morning_validation.log'), console: false, level: config.logging.level, name: 'validator' });
-  const queriesFile = values.queries ?? resolveStatePath(config, config.validation.queriesFile);
-  const model = values.model ?? config.models.productionModel;
-  const url = config.services.ollama.url ?? `http://${config.services.ollama.host}:${config.services.ollama.port}`;
-
-  const cases = loadCaseFile(queriesFile);
   const out = (line: string) => {
     if (!values.json) process.stdout.write(line + '\n');
   };
-  out(`Morning validation: ${cases.length} challenging queries against ${model} (${url})`);
-  const suite = await runCases(cases, ollamaAnswerer({ url, model }), (r, i) => {
-    logger.info({ case: r.id, pass: r.pass, latencyMs: Math.round(r.latencyMs), error: r.error, assertions: r.assertions }, 'validation case');
-    const why = r.error ?? r.assertions.filter((a) => !a.pass).map((a) => `${a.type}: ${a.reason}`).join('; ');
-    out(`  ${r.pass ? MARK.pass : MARK.warn} ${String(i + 1).padStart(2)}. ${r.id} (${Math.round(r.latencyMs)} ms)${r.pass ? '' : ` — ${why}`}`);
-  });
-  const ratePct = suite.total === 0 ? 0 : (100 * suite.passed) / suite.total;
-  const pass = ratePct >= config.validation.minPassRatePct;
-  if (suite.results.every((r) => r.error)) {
-    const first = suite.results[0]?.error ?? 'no answer';
-    logger.error({ error: first }, 'model unreachable');
-    if (values.json) process.stdout.write(JSON.stringify({ pass: false, error: 'service', message: first }, null, 2) + '\n');
-    process.stderr.write(`error: ${first}\n`);
+  const ollama = await servicesFromConfig(config, paths).ollama.status();
+  if (ollama.state !== 'running' || !ollama.url) {
+    process.stderr.write('error: Ollama is not running.\n  → start it with `web4 services up` (or set services.ollama.url)\n');
     return 4;
   }
-  logger.info({ passed: suite.passed, total: suite.total, ratePct, pass }, 'validation finished');
-  if (values.json) {
-    process.stdout.write(JSON.stringify({ model, pass, passRatePct: ratePct, minPassRatePct: config.validation.minPassRatePct, ...suite }, null, 2) + '\n');
+  out(`Morning validation against ${ollama.url}`);
+  const result = await validateServedModel(config, {
+    ollamaUrl: ollama.url,
+    ...(values.model ? { model: values.model } : {}),
+    ...(values.queries ? { queriesFile: values.queries } : {}),
+    onCase: (r, i, total) => {
+      logger.info({ case: r.id, pass: r.pass, latencyMs: Math.round(r.latencyMs), error: r.error, assertions: r.assertions }, 'validation case');
+      out(formatCaseLine(r, i, total));
+    },
+  });
+  logger.info({ model: result.model, passed: result.passed, total: result.total, passRatePct: result.passRatePct, pass: result.pass }, 'validation finished');
+  if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  if (result.unreachable) {
+    process.stderr.write(`error: ${result.model} could not be asked: ${result.results[0]?.error ?? 'no answer'}\n`);
+    return 4;
   }
-  out(`${pass ? MARK.pass : MARK.warn} ${suite.passed}/${suite.total} passed (${ratePct.toFixed(1)}%, target ≥ ${config.validation.minPassRatePct}%)`);
-  return pass ? 0 : 1;
+  out(`${result.pass ? MARK.pass : MARK.warn} ${result.model}: ${result.passed}/${result.total} passed (${result.passRatePct.toFixed(1)}%, target ≥ ${result.minPassRatePct}%)`);
+  return result.pass ? 0 : 1;
 }
 
 main().then(

@@ -3,3 +3,4 @@ export { ASSERTIONS, ASSERTION_TYPES } from './assertions/registry.js';
 export * from './case-file.js';
 export * from './run-cases.js';
 export * from './ollama-answerer.js';
+export * from './morning-validation.js';

@@ -58,3 +58,9 @@ export async function runCases(
   const passed = results.filter((r) => r.pass).length;
   return { passed, failed: results.length - passed, total: results.length, results };
 }
+
+/** One line per case for a terminal: ✓/⚠️, position, id, latency, and why it failed. */
+export function formatCaseLine(r: CaseResult, index: number, total: number): string {
+  const why = r.error ?? r.assertions.filter((a) => !a.pass).map((a) => `${a.type}: ${a.reason}`).join('; ');
+  return `  ${r.pass ? '✓' : '⚠️'} ${String(index + 1).padStart(2)}/${total} ${r.id} (${Math.round(r.latencyMs)} ms)${r.pass ? '' : ` — ${why}`}`;
+}

@@ -36,5 +36,6 @@ export {
 } from './tuning/retrieval-optimizer.js';
 export { createEmbedder } from './embedding/create-embedder.js';
 export { MiniLmEmbedder, type MiniLmEmbedderOptions } from './embedding/minilm-embedder.js';
+export { ragUsage, type RagUsage } from './rag-usage.js';
 export { backupTiers, restoreTiers, tierFiles, type TierFiles } from './tier-backup.js';
 export { DailyBuffer, type BufferChunk } from './daily-buffer.js';

@@ -5,8 +5,11 @@ import { indexCommand } from './index-cmd.js';
 import { monitorCommand } from './monitor.js';
 import { feedbackCommand } from './feedback.js';
 import { ragCommand } from './rag.js';
+import { askCommand } from './ask.js';
+import { validateCommand } from './validate.js';
+import { demoCommand } from './demo.js';
 
 /**
  * Every `web4` command group, one module each. Add a group by adding its module here.
  */
-export const commands: CommandModule<object, any>[] = [indexCommand, ragCommand, monitorCommand, feedbackCommand, servicesCommand, doctorCommand];
+export const commands: CommandModule<object, any>[] = [indexCommand, ragCommand, monitorCommand, feedbackCommand, servicesCommand, doctorCommand, askCommand, validateCommand, demoCommand];

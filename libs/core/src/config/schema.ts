@@ -207,6 +207,25 @@ export const validationSchema = z.object({
   canaryFile: z.string().default('examples/canary/cases.yaml'),
 });
 
+export const servingSchema = z.object({
+  /** System prompt of every answer. */
+  systemPrompt: z
+    .string()
+    .default('You are the Web4 coding agent. Answer briefly and in plain English. Use the context when it is relevant.'),
+  /**
+   * Retrieved items below this score (0..1) are not put into the prompt. When none reach it,
+   * the model answers from its training alone (a "Pure Trained" query).
+   */
+  minContextScore: z.number().min(0).max(1).default(0.45),
+  /** Most retrieved items and characters put into one prompt. */
+  maxContextItems: z.number().int().positive().default(4),
+  maxContextChars: z.number().int().positive().default(3000),
+  /** Longest answer, in tokens. */
+  maxTokens: z.number().int().positive().default(200),
+  /** Give up on one answer after this long (a stuck or overloaded model server). */
+  timeoutMs: z.number().int().positive().default(180_000),
+});
+
 export const loggingSchema = z.object({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -264,6 +283,7 @@ export const configSchema = z.object({
   schedule: scheduleSchema.default(scheduleSchema.parse({})),
   validation: validationSchema.default(validationSchema.parse({})),
   trainer: trainerSchema.default(trainerSchema.parse({})),
+  serving: servingSchema.default(servingSchema.parse({})),
 });
 
 export type Web4Config = z.infer<typeof configSchema>;

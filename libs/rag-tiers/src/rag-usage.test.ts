@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import type { RetrievedItem } from './retrieval-tier.js';
+import { ragUsage } from './rag-usage.js';
+
+const item = (tier: RetrievedItem['tier'], collection?: RetrievedItem['collection']): RetrievedItem => ({
+  id: `${tier}-${collection ?? 'x'}`,
+  tier,
+  ...(collection ? { collection } : {}),
+  documentId: 'd',
+  text: 't',
+  score: 0.5,
+  metadata: {},
+});
+
+describe('ragUsage', () => {
+  it('is all false for no context (a pure trained answer)', () => {
+    expect(ragUsage([])).toEqual({ usedHistory: false, usedTools: false, usedTrainai: false, usedGraph: false });
+  });
+
+  it('maps collections and tiers to the four flags', () => {
+    expect(ragUsage([item('chroma', 'pdca_historical')])).toMatchObject({ usedHistory: true, usedTools: false });
+    expect(ragUsage([item('chroma', 'components')]).usedTools).toBe(true);
+    expect(ragUsage([item('chroma', 'tool_examples')]).usedTools).toBe(true);
+    expect(ragUsage([item('chroma', 'process_framework')]).usedTrainai).toBe(true);
+    expect(ragUsage([item('graph', 'pdca_historical')])).toMatchObject({ usedGraph: true, usedHistory: false });
+    expect(ragUsage([item('metadata')]).usedHistory).toBe(true);
+  });
+});
