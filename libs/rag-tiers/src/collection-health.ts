@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolveStatePath, type Web4Config } from '@web4/core';
 import { ChromaTier } from './chroma-tier.js';
 import { COLLECTION_NAMES, type CollectionName } from './collections.js';
@@ -33,10 +34,13 @@ export interface CollectionHealth {
 export async function collectionHealth(config: Web4Config, options: { chromaUrl?: string } = {}): Promise<CollectionHealth> {
   const url = options.chromaUrl ?? chromaUrl(config);
   const chroma = new ChromaTier(url, config.rag.chromaDatabase);
-  const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
-  const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
+  // A state root that never indexed has no tier files; a health check must not create them.
+  const metadataFile = resolveStatePath(config, config.rag.metadataDb);
+  const graphFile = resolveStatePath(config, config.rag.graphDb);
+  const metadata = existsSync(metadataFile) ? MetadataTier.open(metadataFile) : undefined;
+  const graph = existsSync(graphFile) ? GraphTier.open(graphFile) : undefined;
   try {
-    const counts = await metadata.countsByCollection();
+    const counts = metadata ? await metadata.countsByCollection() : {};
     let reachable = true;
     try {
       await chroma.heartbeat();
@@ -65,9 +69,9 @@ export async function collectionHealth(config: Web4Config, options: { chromaUrl?
       } else row.error = `Chroma at ${url} is not reachable`;
       collections.push(row);
     }
-    return { chromaUrl: url, reachable, collections, graph: await graph.counts(), checkedAt: new Date().toISOString() };
+    return { chromaUrl: url, reachable, collections, graph: graph ? await graph.counts() : { nodes: {}, edges: {} }, checkedAt: new Date().toISOString() };
   } finally {
-    await graph.close();
-    await metadata.close();
+    await graph?.close();
+    await metadata?.close();
   }
 }
