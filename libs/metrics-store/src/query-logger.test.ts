@@ -159,4 +159,13 @@ describe('QueryLogger', () => {
     expect(result.signal).toBe(signal);
     expect(countRows(dbPath)).toBe(1234);
   });
+
+  it('flushes on SIGTERM but leaves the exit to a program that handles the signal itself', async () => {
+    const { child, done } = runTs(LOG_QUERIES, [dbPath, '321', '3', 'own-handler']);
+    await new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('logged') && resolve()));
+    child.kill('SIGTERM');
+    const result = await done;
+    expect({ code: result.code, signal: result.signal }).toEqual({ code: 0, signal: null });
+    expect(countRows(dbPath)).toBe(321);
+  });
 });

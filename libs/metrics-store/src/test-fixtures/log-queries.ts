@@ -3,7 +3,8 @@
  * writers at once, flush at exit / on a signal, a user without write permission).
  *   log-queries.ts DB COUNT WORKER MODE
  * MODE: close (log, close, exit 0) | exit (log, process.exit(0) without close) |
- *       wait (log, print "logged", then idle until a signal arrives)
+ *       wait (log, print "logged", then idle until a signal arrives) |
+ *       own-handler (like wait, but the program handles SIGTERM itself and exits 0 a little later)
  * Exits 3 with the error's message on stderr when the store refuses (e.g. read-only directory).
  */
 import { StorageError } from '@web4/core';
@@ -29,6 +30,7 @@ try {
   } else if (mode === 'exit') {
     process.exit(0);
   } else {
+    if (mode === 'own-handler') process.on('SIGTERM', () => setTimeout(() => process.exit(0), 100));
     process.stdout.write('logged\n');
     setInterval(() => {}, 1_000);
   }
