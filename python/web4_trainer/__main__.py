@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     p_bench = sub.add_parser("bench-gpu", help="throughput on a Qwen2.5-Coder-7B-shaped model (random weights, bf16, CUDA)")
     p_bench.add_argument("--samples", type=int, default=200)
     p_bench.add_argument("--tokens", type=int, default=1000, help="tokens per sample")
-    p_bench.add_argument("--batch-size", type=int, default=8)
+    p_bench.add_argument("--batch-size", type=int, default=4)
     p_bench.add_argument("--rank", type=int, default=16)
     p_bench.add_argument("--config", default=None, help="model config.json (default: the bundled Qwen2.5-Coder-7B config)")
     p_bench.add_argument("--layers", type=int, default=None, help="override num_hidden_layers (smoke runs on small GPUs)")

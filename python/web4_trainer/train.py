@@ -16,6 +16,7 @@ import shutil
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -120,13 +121,28 @@ def attach_lora(job: TrainJob, model: Any) -> Any:
         raise bad_input(f"target_modules {job.target_modules} do not fit the model: {str(e).splitlines()[0]}") from None
 
 
-def _limit_memory(mb: int) -> None:
+def _limit_memory(mb: int) -> int:
+    """Cap the address space at what is in use now + ``mb``; returns the previous soft limit."""
     import resource
+
+    import torch
+
+    # Start torch's OpenMP worker threads now: created after the limit, their stacks would not
+    # fit and libgomp aborts the process instead of raising an error we can report.
+    torch.mm(torch.ones(512, 512), torch.ones(512, 512))
 
     with open("/proc/self/statm") as f:
         vm_bytes = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (vm_bytes + mb * 1024 * 1024, hard))
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = vm_bytes + mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    return soft
+
+
+def _restore_memory_limit(soft: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (soft, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
 def _is_oom(e: BaseException) -> bool:
@@ -188,21 +204,14 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
     optimizer = torch.optim.AdamW(trainable, lr=job.learning_rate, weight_decay=job.weight_decay)
     warmup = job.warmup_steps
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) if warmup > 0 else 1.0)
-    if job.memory_limit_mb and device == "cpu":
-        _limit_memory(job.memory_limit_mb)
+    previous_limit = _limit_memory(job.memory_limit_mb) if job.memory_limit_mb and device == "cpu" else None
 
-    lengths = [len(e) for e in examples]
-    n_batches = math.ceil(len(examples) / job.batch_size)
-    steps_per_epoch = math.ceil(n_batches / job.grad_accumulation)
-    total_steps = steps_per_epoch * job.epochs
-    pad_id = tokenizer.pad_token_id
-    pad_to = job.max_length if job.padding == "max_length" else None
     events.start(
         samples=len(examples),
         truncated=sum(e.truncated for e in examples),
-        tokens=sum(lengths),
+        tokens=sum(len(e) for e in examples),
         answer_tokens=sum(e.answer_tokens for e in examples),
-        steps=total_steps,
+        steps=planned_steps(len(examples), job),
         epochs=job.epochs,
         device=device,
         dtype=str(dtype).replace("torch.", ""),
@@ -211,59 +220,11 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         parent_adapter=job.parent_adapter,
         load_s=round(time.monotonic() - t0, 2),
     )
-
-    step = 0
-    step_losses: list[float] = []
-    useful_tokens = 0
-    padded_tokens = 0
-    t_train = time.monotonic()
-    last_epoch_loss_sum = 0.0
-    last_epoch_tokens = 0
-    for epoch in range(job.epochs):
-        batches = plan_batches(lengths, job.batch_size, job.sort_by_length, job.seed + epoch)
-        last_epoch_loss_sum, last_epoch_tokens = 0.0, 0
-        for g in range(0, len(batches), job.grad_accumulation):
-            window = batches[g : g + job.grad_accumulation]
-            # Token-weighted mean over the whole accumulation window: the update does not
-            # depend on how the window is split into micro-batches.
-            window_answer = sum(examples[i].answer_tokens for b in window for i in b) or 1
-            window_loss = 0.0
-            for b in window:
-                stop.check()
-                batch = collate([examples[i] for i in b], pad_id, pad_to)
-                n_answer = int((batch["labels"] != -100).sum())
-                batch = {k: v.to(device) for k, v in batch.items()}
-                loss = model(**batch).loss
-                if n_answer:
-                    (loss * (n_answer / window_answer)).backward()
-                    window_loss += float(loss.detach()) * n_answer
-                useful_tokens += int(batch["attention_mask"].sum())
-                padded_tokens += int(batch["attention_mask"].numel())
-            torch.nn.utils.clip_grad_norm_(trainable, job.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            step_loss = window_loss / window_answer
-            step_losses.append(step_loss)
-            last_epoch_loss_sum += window_loss
-            last_epoch_tokens += window_answer
-            if not math.isfinite(step_loss):
-                raise TrainerError("internal", f"loss became {step_loss} at step {step}", "lower learning_rate")
-            elapsed = time.monotonic() - t_train
-            events.progress(
-                step=step,
-                total=total_steps,
-                loss=step_loss,
-                tokens_per_s=useful_tokens / max(elapsed, 1e-9),
-                eta_s=elapsed / step * (total_steps - step),
-                epoch=epoch + 1,
-                lr=scheduler.get_last_lr()[0],
-            )
-            if on_step:
-                on_step(step)
-    train_s = time.monotonic() - t_train
-    final_loss = last_epoch_loss_sum / max(last_epoch_tokens, 1)
+    stats = train_loop(model, examples, job, tokenizer.pad_token_id, device, events, stop, optimizer, scheduler, on_step)
+    if previous_limit is not None:  # the cap guards training; writing the outputs may need more
+        _restore_memory_limit(previous_limit)
+    step, step_losses, useful_tokens, padded_tokens = stats.steps, stats.step_losses, stats.useful_tokens, stats.padded_tokens
+    train_s, final_loss = stats.train_s, stats.final_loss
 
     stop.check()
     tmp.mkdir(parents=True)
@@ -344,6 +305,95 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         train_s=round(train_s, 3),
         runtime_s=round(runtime, 3),
     )
+
+
+def planned_steps(n_examples: int, job: TrainJob) -> int:
+    return math.ceil(math.ceil(n_examples / job.batch_size) / job.grad_accumulation) * job.epochs
+
+
+@dataclass
+class LoopStats:
+    steps: int
+    step_losses: list[float]
+    useful_tokens: int
+    padded_tokens: int
+    train_s: float
+    final_loss: float
+
+
+def train_loop(
+    model: Any,
+    examples: list[Example],
+    job: TrainJob,
+    pad_id: int,
+    device: str,
+    events: EventStream,
+    stop: StopFlag,
+    optimizer: Any,
+    scheduler: Any,
+    on_step: Callable[[int], None] | None = None,
+) -> LoopStats:
+    """The optimisation loop shared by training and the GPU benchmark. Counts useful tokens
+    (not padding) and reports a progress event after each optimizer step."""
+    import torch
+
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    lengths = [len(e) for e in examples]
+    total_steps = planned_steps(len(examples), job)
+    pad_to = job.max_length if job.padding == "max_length" else None
+    step = 0
+    step_losses: list[float] = []
+    useful_tokens = 0
+    padded_tokens = 0
+    t_train = time.monotonic()
+    last_epoch_loss_sum = 0.0
+    last_epoch_tokens = 0
+    for epoch in range(job.epochs):
+        batches = plan_batches(lengths, job.batch_size, job.sort_by_length, job.seed + epoch)
+        last_epoch_loss_sum, last_epoch_tokens = 0.0, 0
+        for g in range(0, len(batches), job.grad_accumulation):
+            window = batches[g : g + job.grad_accumulation]
+            # Token-weighted mean over the whole accumulation window: the update does not
+            # depend on how the window is split into micro-batches.
+            window_answer = sum(examples[i].answer_tokens for b in window for i in b) or 1
+            window_loss = 0.0
+            for b in window:
+                stop.check()
+                batch = collate([examples[i] for i in b], pad_id, pad_to)
+                n_answer = int((batch["labels"] != -100).sum())
+                useful_tokens += int(batch["attention_mask"].sum())
+                padded_tokens += int(batch["attention_mask"].numel())
+                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                loss = model(**batch).loss
+                if n_answer:
+                    (loss * (n_answer / window_answer)).backward()
+                    window_loss += float(loss.detach()) * n_answer
+            torch.nn.utils.clip_grad_norm_(trainable, job.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            step_loss = window_loss / window_answer
+            step_losses.append(step_loss)
+            last_epoch_loss_sum += window_loss
+            last_epoch_tokens += window_answer
+            if not math.isfinite(step_loss):
+                raise TrainerError("internal", f"loss became {step_loss} at step {step}", "lower learning_rate")
+            elapsed = time.monotonic() - t_train
+            events.progress(
+                step=step,
+                total=total_steps,
+                loss=step_loss,
+                tokens_per_s=useful_tokens / max(elapsed, 1e-9),
+                eta_s=elapsed / step * (total_steps - step),
+                epoch=epoch + 1,
+                lr=scheduler.get_last_lr()[0],
+            )
+            if on_step:
+                on_step(step)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return LoopStats(step, step_losses, useful_tokens, padded_tokens, time.monotonic() - t_train, last_epoch_loss_sum / max(last_epoch_tokens, 1))
 
 
 def _versions() -> dict[str, str]:
