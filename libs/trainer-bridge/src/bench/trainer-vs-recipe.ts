@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       { bench: 'trainer-bridge.train_time_16_samples', value: round((Number(oursA.train_s) + Number(oursB.train_s)) / 2), unit: 's', baseline: round(Number(recipe.train_s)), baseline_name: 'plan recipe', ratio: round(Number(recipe.train_s) / ((Number(oursA.train_s) + Number(oursB.train_s)) / 2)), target: 'informational', pass: true },
     ];
     for (const l of lines) console.log(JSON.stringify({ ...l, samples: samples.length, useful_tokens: oursA.tokens_trained }));
+    if (lines.some((l) => !l.pass)) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
