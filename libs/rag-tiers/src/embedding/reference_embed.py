@@ -1,7 +1,9 @@
 """Reference embeddings from Python sentence-transformers, for the Node embedder's tests and bench.
 
 usage: python reference_embed.py MODEL_DIR embed   < texts.json   -> JSON list of vectors
-       python reference_embed.py MODEL_DIR bench N  < texts.json  -> {"texts_per_s": x, ...}
+       python reference_embed.py MODEL_DIR serve TEXTS_JSON_FILE
+           then one line per run on stdin; answers each with {"seconds": s, "threads": n}
+           (the benchmark interleaves these runs with the Node runs, so both see the same load)
 
 Loads the same local folder as the Node side (no hub access), on CPU.
 """
@@ -19,22 +21,20 @@ from sentence_transformers import SentenceTransformer  # noqa: E402
 
 def main() -> int:
     model_dir, mode = sys.argv[1], sys.argv[2]
-    texts = json.load(sys.stdin)
     model = SentenceTransformer(model_dir, device="cpu", local_files_only=True)
     if mode == "embed":
+        texts = json.load(sys.stdin)
         vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
         json.dump(vectors.tolist(), sys.stdout)
         return 0
-    repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-    model.encode(texts[:32], batch_size=32)  # warm-up
-    times = []
-    for _ in range(repeats):
+    with open(sys.argv[3]) as f:
+        bench_texts = json.load(f)
+    model.encode(bench_texts[:32], batch_size=32)  # warm-up
+    print(json.dumps({"ready": True}), flush=True)
+    for _ in sys.stdin:
         t0 = time.perf_counter()
-        model.encode(texts, batch_size=32, normalize_embeddings=True)
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    median = times[len(times) // 2]
-    json.dump({"texts_per_s": len(texts) / median, "seconds": times, "threads": __import__("torch").get_num_threads()}, sys.stdout)
+        model.encode(bench_texts, batch_size=32, normalize_embeddings=True)
+        print(json.dumps({"seconds": time.perf_counter() - t0, "threads": __import__("torch").get_num_threads()}), flush=True)
     return 0
 
 
