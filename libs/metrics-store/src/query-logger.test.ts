@@ -124,6 +124,23 @@ describe('QueryLogger', () => {
     expect(countRows(dbPath)).toBe(0);
   });
 
+  it('throws StorageError once maxPending rows wait on a database that cannot be written, without losing them', () => {
+    const logger = QueryLogger.open(dbPath, { busyTimeoutMs: 20, maxPending: 50, batchSize: 10, flushOnExit: false });
+    const other = new BetterSqlite3(dbPath);
+    other.prepare('begin immediate').run();
+    try {
+      for (let i = 0; i < 50; i++) logger.log({ latencyMs: i });
+      expect(logger.pending).toBe(50); // queued; the batch write waits for the event loop
+      expect(() => logger.log({ latencyMs: 99 })).toThrow(/50 query records are waiting because .* cannot be written/);
+      expect(logger.pending).toBe(50);
+    } finally {
+      other.prepare('rollback').run();
+      other.close();
+    }
+    logger.close();
+    expect(countRows(dbPath)).toBe(50);
+  });
+
   it('keeps rows queued while another process holds the write lock, and writes them afterwards', () => {
     const logger = QueryLogger.open(dbPath, { busyTimeoutMs: 50, flushOnExit: false });
     for (let i = 0; i < 10; i++) logger.log({ latencyMs: i });

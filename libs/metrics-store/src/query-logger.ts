@@ -80,7 +80,8 @@ export class QueryLogger {
     if (this.closed) throw new StorageError('This query logger is closed.', { hint: 'Log before close(), or open a new QueryLogger.' });
     const row = toQueryRow(record, this.now, this.maxTextBytes);
     if (this.queue.length >= this.maxPending) {
-      this.flushQuietly();
+      // While writes fail, the timer retries; do not stall every caller on the busy timeout.
+      if (!this.failing) this.flushQuietly();
       if (this.queue.length >= this.maxPending) {
         throw new StorageError(`${this.queue.length} query records are waiting because ${this.store.path} cannot be written.`, {
           hint: 'See the error logged by the query logger (disk full, permissions, a lock held by another process).',
