@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CachedEmbedder } from './cached-embedder.js';
+import { QueryEmbeddingCache } from './query-embedding-cache.js';
 
 /**
  * A deterministic stand-in for the model (interface only: it records what it was asked and
@@ -39,5 +40,16 @@ describe('CachedEmbedder', () => {
     const inner = new RecordingEmbedder();
     await new CachedEmbedder(inner, store, 8, 'model-b').embed(['x']);
     expect(inner.calls).toEqual([['x']]);
+  });
+});
+
+describe('QueryEmbeddingCache', () => {
+  it('answers repeated queries from memory and asks the model only for new ones', async () => {
+    const inner = new RecordingEmbedder();
+    const q = new QueryEmbeddingCache(inner, 2);
+    expect(await q.embed(['why', 'how'])).toEqual([[3], [3]]);
+    expect(await q.embed(['why', 'where'])).toEqual([[3], [5]]);
+    expect(inner.calls).toEqual([['why', 'how'], ['where']]);
+    expect([q.hits, q.misses]).toEqual([1, 3]);
   });
 });

@@ -22,6 +22,7 @@ export {
   type TierName,
   type TierQuery,
 } from './retrieval-tier.js';
+export { QueryEmbeddingCache } from './query-embedding-cache.js';
 export { Retriever, type RetrievalResult, type RetrieveOptions } from './retriever.js';
 export type { TextEmbedder } from './text-embedder.js';
 export { loadRelevanceSet, matchesRef, type LabelledQuery, type RelevantDocument } from './tuning/relevance-set.js';

@@ -5,6 +5,7 @@ import type { CollectionName } from './collections.js';
 import { GraphTier } from './graph-tier.js';
 import { HotPdcaCache, type PdcaEntry } from './hot-pdca-cache.js';
 import { MetadataTier } from './metadata-tier.js';
+import { QueryEmbeddingCache } from './query-embedding-cache.js';
 import { Retriever } from './retriever.js';
 import type { TextEmbedder } from './text-embedder.js';
 
@@ -43,7 +44,8 @@ export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
   const e = config.models.embedding;
   const embedder = new CachedEmbedder(options.embedder, metadata, e.batchSize, `${e.source}:${e.source === 'hub' ? e.hubId : 'all-MiniLM-L6-v2'}:${e.dtype}`);
   const cache = new HotPdcaCache((id) => loadPdca(chroma, metadata, id), metadata, config.rag.cacheSize, options.now);
-  const retriever = new Retriever(embedder, { chroma, graph, metadata }, config.rag.nResults, cache);
+  // Queries go to the model through an in-memory cache, never through the persistent vector cache.
+  const retriever = new Retriever(new QueryEmbeddingCache(options.embedder), { chroma, graph, metadata }, config.rag.nResults, cache);
   return {
     config,
     chroma,

@@ -119,13 +119,17 @@ async function main() {
   await fillToChunks(corpusRag, TARGET_CHUNKS);
   const queries = loadRelevanceSet(join(EXAMPLES, 'queries/relevance.yaml')).map((q) => q.query);
   const phrasings = queries.flatMap((q) => [q, `${q} (details)`, `how did we fix: ${q}`]);
-  for (const q of phrasings.slice(0, 10)) await corpusRag.retriever.retrieve(q, { nResults: 3 });
+  // Warm the model and the connections with queries that are not measured (measured queries are all distinct,
+  // so the in-memory query cache never answers them).
+  for (let i = 0; i < 10; i++) await corpusRag.retriever.retrieve(`warm-up question number ${i} about the chunker`, { nResults: 3 });
   const lat: number[] = [];
   const seq: number[] = [];
+  const parts: Record<string, number[]> = { embed: [], chroma: [], graph: [] };
   for (const q of phrasings) {
     let s = performance.now();
-    await corpusRag.retriever.retrieve(q, { nResults: 3 });
+    const r = await corpusRag.retriever.retrieve(q, { nResults: 3 });
     lat.push(performance.now() - s);
+    for (const k of Object.keys(parts)) parts[k]!.push(r.timingsMs[k as 'embed'] ?? 0);
     s = performance.now();
     const [emb] = await embedder.embed([q + ' ']);
     for (const c of SEARCH_COLLECTIONS) await corpusRag.chroma.search({ text: q, embedding: emb!, nResults: { [c]: 3 }, collections: [c], filters: {}, seeds: [] });
@@ -134,7 +138,8 @@ async function main() {
   const total = (await Promise.all(SEARCH_COLLECTIONS.map((c) => corpusRag.chroma.count(c)))).reduce((a, b) => a + b, 0);
   const p50 = percentile(lat, 50);
   const p99 = percentile(lat, 99);
-  emit('rag-tiers.retrieve_p50', p50, 'ms', percentile(seq, 50), 'embed + the 5 collections queried one after another', '<= 15 ms', p50 <= 15, { chunks: total, queries: lat.length });
+  const breakdown = Object.fromEntries(Object.entries(parts).map(([k, v]) => [`${k}_p50_ms`, round(percentile(v, 50))]));
+  emit('rag-tiers.retrieve_p50', p50, 'ms', percentile(seq, 50), 'embed + the 5 collections queried one after another', '<= 15 ms', p50 <= 15, { chunks: total, queries: lat.length, ...breakdown });
   emit('rag-tiers.retrieve_p99', p99, 'ms', percentile(seq, 99), 'embed + the 5 collections queried one after another', '<= 50 ms', p99 <= 50, { chunks: total, queries: lat.length });
 
   // 5. Hot-PDCA cache hit vs the lookup it saves (a Chroma get of the PDCA's chunks).
