@@ -43,9 +43,9 @@ async function timed(step: string, onStep: SetupOptions['onStep'], body: () => P
  * web4-base there and ask it one question. Skipped when a marker says this exact binary and
  * model already passed, so a warm setup does not start a server.
  */
-export async function verifyBaseModelServes(layout: AssetLayout, binary: string, binarySha: string, ggufSha: string, modelName: string): Promise<{ action: string; note?: string }> {
+export async function verifyBaseModelServes(layout: AssetLayout, binary: string, binarySha: string, ggufSha: string, modelName: string, numThread: number): Promise<{ action: string; note?: string }> {
   const marker = join(layout.testOllamaModels, '.web4-base-verified');
-  const expected = `${binarySha} ${ggufSha} ${modelName}`;
+  const expected = `${binarySha} ${ggufSha} ${modelName} num_thread=${numThread}`;
   if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === expected) return { action: 'cached', note: 'answered before' };
   const servicesDir = mkdtempSync(join(tmpdir(), 'web4-setup-ollama-'));
   const ollama = new LocalService({
@@ -53,7 +53,7 @@ export async function verifyBaseModelServes(layout: AssetLayout, binary: string,
   });
   try {
     const up = await ollama.up();
-    await ensureBaseModel(up.url!, layout.baseGguf, modelName);
+    await ensureBaseModel(up.url!, layout.baseGguf, modelName, { numThread });
     const chat = await chatOnce(up.url!, modelName, 'What is the capital of France? Answer in one word.', 16);
     if (!chat.reply.trim()) throw new Error(`${modelName} gave an empty answer`);
     writeFileAtomic(marker, expected + '\n');
@@ -107,7 +107,8 @@ export async function runSetup(o: SetupOptions): Promise<void> {
     const binary = ollamaBinary;
     await timed(`${config.models.baseModel} answers in Ollama`, o.onStep, async () => {
       const { SMOLLM2_GGUF } = await import('@web4/local-services');
-      return verifyBaseModelServes(layout, binary.path, binary.sha, SMOLLM2_GGUF.sha256, config.models.baseModel);
+      const { resolveNumThread } = await import('@web4/local-services');
+      return verifyBaseModelServes(layout, binary.path, binary.sha, SMOLLM2_GGUF.sha256, config.models.baseModel, resolveNumThread(config.services.ollama.numThread));
     });
   }
 }

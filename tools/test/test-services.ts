@@ -1,4 +1,4 @@
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, resolvePaths } from '@web4/core';
@@ -10,6 +10,7 @@ import {
   ensureOllamaBinary,
   isProcessRunning,
   readServiceRecord,
+  resolveNumThread,
   stopProcess,
 } from '@web4/local-services';
 
@@ -96,17 +97,20 @@ export async function startTestServices(): Promise<TestServices> {
     if (cs.status === 'rejected') throw cs.reason;
     if (os.status === 'rejected') throw os.reason;
     const [c, o] = [cs.value, os.value];
-    const created = await ensureBaseModel(o.url!, gguf.path, config.models.baseModel);
+    const created = await ensureBaseModel(o.url!, gguf.path, config.models.baseModel, { numThread: resolveNumThread(config.services.ollama.numThread) });
     if (created.action === 'created') {
       // Seed the shared dir for the next runs (hard links from this run's fresh import).
       mkdirSync(layout.testOllamaModels, { recursive: true });
       for (const entry of readdirSync(ollamaModels, { recursive: true }) as string[]) {
         const source = join(ollamaModels, entry);
         const target = join(layout.testOllamaModels, entry);
-        if (statSync(source).isFile() && !existsSync(target)) {
-          mkdirSync(join(target, '..'), { recursive: true });
-          linkSync(source, target);
-        }
+        if (!statSync(source).isFile() || (existsSync(target) && statSync(target).ino === statSync(source).ino)) continue;
+        mkdirSync(join(target, '..'), { recursive: true });
+        // link beside, then rename: a manifest that changed (a re-import) replaces the old one atomically
+        const tmp = `${target}.tmp-${process.pid}`;
+        rmSync(tmp, { force: true });
+        linkSync(source, tmp);
+        renameSync(tmp, target);
       }
     }
     return { dir, chromaUrl: c.url!, ollamaUrl: o.url!, ollamaModels, stop };

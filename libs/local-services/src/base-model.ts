@@ -1,4 +1,5 @@
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { ServiceError } from '@web4/core';
 import { extractMembers } from './archive.js';
@@ -73,20 +74,40 @@ export async function pushBlob(url: string, file: string, sha256: string): Promi
   return digest;
 }
 
+/** `num_thread` for a configured value: 0 means the cores minus one, at least 1. */
+export function resolveNumThread(configured: number): number {
+  return configured > 0 ? configured : Math.max(1, availableParallelism() - 1);
+}
+
+/** The `num_thread` parameter a model carries (from /api/show), if any. */
+async function modelNumThread(url: string, name: string): Promise<number | undefined> {
+  const show = (await ollamaJson(url, '/api/show', { model: name })) as { parameters?: string };
+  const line = (show.parameters ?? '').split('\n').find((l) => l.trim().startsWith('num_thread'));
+  return line ? Number(line.trim().split(/\s+/)[1]) : undefined;
+}
+
 /**
- * Import the SmolLM2 GGUF as `name` (default web4-base:latest) unless the server has it.
- * Returns whether it was created now.
+ * Import the SmolLM2 GGUF as `name` (default web4-base:latest) unless the server has it with
+ * the wanted `num_thread`. Returns whether it was created now.
  */
-export async function ensureBaseModel(url: string, gguf: string, name: string, options: { force?: boolean } = {}): Promise<{ name: string; action: 'present' | 'created' }> {
+export async function ensureBaseModel(
+  url: string,
+  gguf: string,
+  name: string,
+  options: { force?: boolean; numThread?: number } = {},
+): Promise<{ name: string; action: 'present' | 'created' }> {
   const fullName = name.includes(':') ? name : `${name}:latest`;
-  if (!options.force && (await listOllamaModels(url)).includes(fullName)) return { name: fullName, action: 'present' };
+  const numThread = options.numThread ?? resolveNumThread(0);
+  if (!options.force && (await listOllamaModels(url)).includes(fullName) && (await modelNumThread(url, fullName)) === numThread) {
+    return { name: fullName, action: 'present' };
+  }
   const digest = await pushBlob(url, gguf, SMOLLM2_GGUF.sha256);
   const result = (await ollamaJson(url, '/api/create', {
     model: fullName,
     files: { 'SmolLM2-135M-Instruct.Q4_1.gguf': digest },
     template: CHATML_TEMPLATE,
     system: SMOLLM2_SYSTEM,
-    parameters: { stop: CHATML_STOP },
+    parameters: { stop: CHATML_STOP, num_thread: numThread },
     stream: false,
   })) as { status?: string; error?: string };
   if (result.status !== 'success') throw new ServiceError(`Ollama could not create ${fullName}: ${JSON.stringify(result)}`);

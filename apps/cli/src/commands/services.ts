@@ -1,5 +1,5 @@
 import { EXIT_CODES } from '@web4/core';
-import { assetLayout, ensureBaseGguf, ensureBaseModel, servicesFromConfig, type LocalService, type ServiceStatus } from '@web4/local-services';
+import { assetLayout, ensureBaseGguf, ensureBaseModel, resolveNumThread, servicesFromConfig, type LocalService, type ServiceStatus } from '@web4/local-services';
 import type { Argv, CommandModule } from 'yargs';
 import { type CommandContext, type GlobalArgs, createContext, runCommand } from '../context.js';
 
@@ -44,7 +44,7 @@ async function up(args: ServicesArgs): Promise<number> {
     let baseModel: string | undefined;
     if (service.name === 'ollama' && s.url) {
       const gguf = await ensureBaseGguf(assetLayout(ctx.paths.cacheDir));
-      const model = await ensureBaseModel(s.url, gguf.path, ctx.config.models.baseModel);
+      const model = await ensureBaseModel(s.url, gguf.path, ctx.config.models.baseModel, { numThread: resolveNumThread(ctx.config.services.ollama.numThread) });
       baseModel = `${model.name} ${model.action}`;
     }
     results.push({ ...s, ...(baseModel ? { baseModel } : {}) });

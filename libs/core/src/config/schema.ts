@@ -88,8 +88,14 @@ export const servicesSchema = z.object({
        * built llama-server from GitHub, which a machine with only package registries cannot do.
        */
       version: z.string().default('v0.20.0'),
+      /**
+       * CPU threads per generation, baked into web4-base as `num_thread`. 0 = the cores minus
+       * one (at least 1): on a small shared CPU, 2 threads on 2 busy cores ran 5x slower than 1
+       * (ggml's threads wait on each other), see docs/benchmarks.md.
+       */
+      numThread: z.number().int().min(0).default(0),
     })
-    .default({ host: '127.0.0.1', port: 11434, version: 'v0.20.0' }),
+    .default({ host: '127.0.0.1', port: 11434, version: 'v0.20.0', numThread: 0 }),
   /** Seconds to wait for a started service to answer its health check. */
   startTimeoutS: z.number().positive().default(60),
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, resolvePaths } from '@web4/core';
 import { LocalService } from '../local-service.js';
 import { assetLayout } from '../asset-layout.js';
-import { chatOnce, ensureBaseGguf, ensureBaseModel } from '../base-model.js';
+import { chatOnce, ensureBaseGguf, ensureBaseModel, resolveNumThread } from '../base-model.js';
 import { ensureOllamaBinary } from '../ollama-binary.js';
 import { repoRoot } from '../repo-root.js';
 
@@ -40,7 +40,7 @@ const ollama = new LocalService({ name: 'ollama', host: '127.0.0.1', port: 0, se
 try {
   const up = await ollama.up();
   const gguf = await ensureBaseGguf(layout);
-  await ensureBaseModel(up.url!, gguf.path, config.models.baseModel);
+  await ensureBaseModel(up.url!, gguf.path, config.models.baseModel, { numThread: resolveNumThread(config.services.ollama.numThread) });
   await chatOnce(up.url!, config.models.baseModel, 'Say hello.', 8); // load
   const rates: number[] = [];
   for (let r = 0; r < reps; r++) {
