@@ -1,5 +1,4 @@
 import { isoDay, MARK, resolveStatePath } from '@web4/core';
-import { compilePatterns, discoverFiles } from '@web4/pdca-indexer';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -23,7 +22,8 @@ interface Step {
  * The day the demo indexes as "today": the clock's day when the journal has PDCAs dated then,
  * else the newest day it has (so the example journal still demonstrates after its last date).
  */
-function journalDay(ctx: CommandContext): string {
+async function journalDay(ctx: CommandContext): Promise<string> {
+  const { compilePatterns, discoverFiles } = await import('@web4/pdca-indexer');
   const today = isoDay(ctx.clock.now());
   const root = resolveStatePath(ctx.config, ctx.config.rag.journal.root);
   const days = discoverFiles(root, compilePatterns(ctx.config.rag.journal.patterns))
@@ -54,7 +54,7 @@ function runStep(ctx: CommandContext, step: Step, globalArgs: string[]): number 
 async function demo(args: DemoArgs): Promise<number> {
   const ctx = createContext(args);
   const globalArgs = [...(args.root ? ['--root', args.root] : []), ...(args.config ? ['--config', args.config] : [])];
-  const day = journalDay(ctx);
+  const day = await journalDay(ctx);
   ctx.say(`web4-learning on the embedded default — state root ${ctx.paths.root}, journal day ${day}`);
   const steps: Step[] = [
     { title: 'Services: Chroma and Ollama, found or started; the base model imported', args: ['services', 'up'], required: true },
