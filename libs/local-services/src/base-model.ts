@@ -115,12 +115,12 @@ export async function ensureBaseModel(
 }
 
 /** One short chat: proof that the model loads and answers. Returns the reply and tokens/s. */
-export async function chatOnce(url: string, model: string, prompt: string, numPredict = 32): Promise<{ reply: string; tokensPerSecond: number; evalCount: number }> {
+export async function chatOnce(url: string, model: string, prompt: string, numPredict = 32, options: Record<string, unknown> = {}): Promise<{ reply: string; tokensPerSecond: number; evalCount: number }> {
   const result = (await ollamaJson(url, '/api/chat', {
     model,
     stream: false,
     messages: [{ role: 'user', content: prompt }],
-    options: { num_predict: numPredict, temperature: 0, seed: 1 },
+    options: { num_predict: numPredict, temperature: 0, seed: 1, ...options },
   })) as { message?: { content?: string }; eval_count?: number; eval_duration?: number };
   const evalCount = result.eval_count ?? 0;
   return {
