@@ -277,6 +277,7 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         "tokens_trained": useful_tokens,
         "tokens_with_padding": padded_tokens,
         "train_s": round(train_s, 3),
+        "train_cpu_s": round(stats.train_cpu_s, 3),
         "runtime_s": round(runtime, 3),
         "device": device,
         "dtype": str(dtype).replace("torch.", ""),
@@ -303,6 +304,7 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         tokens_trained=useful_tokens,
         tokens_per_s=useful_tokens / max(train_s, 1e-9),
         train_s=round(train_s, 3),
+        train_cpu_s=round(stats.train_cpu_s, 3),
         runtime_s=round(runtime, 3),
     )
 
@@ -319,6 +321,9 @@ class LoopStats:
     padded_tokens: int
     train_s: float
     final_loss: float
+    train_cpu_s: float
+    """CPU time of all the process's threads during the loop: on a shared machine it tracks the
+    work done far better than wall time does."""
 
 
 def train_loop(
@@ -346,6 +351,7 @@ def train_loop(
     useful_tokens = 0
     padded_tokens = 0
     t_train = time.monotonic()
+    cpu_train = time.process_time()
     last_epoch_loss_sum = 0.0
     last_epoch_tokens = 0
     for epoch in range(job.epochs):
@@ -393,7 +399,10 @@ def train_loop(
                 on_step(step)
     if device == "cuda":
         torch.cuda.synchronize()
-    return LoopStats(step, step_losses, useful_tokens, padded_tokens, time.monotonic() - t_train, last_epoch_loss_sum / max(last_epoch_tokens, 1))
+    return LoopStats(
+        step, step_losses, useful_tokens, padded_tokens, time.monotonic() - t_train,
+        last_epoch_loss_sum / max(last_epoch_tokens, 1), time.process_time() - cpu_train,
+    )
 
 
 def _versions() -> dict[str, str]:
