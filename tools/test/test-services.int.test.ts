@@ -12,3 +12,24 @@ describe('test services from global setup', () => {
     expect(tags.models.map((m) => m.name)).toContain(config.models.baseModel);
   });
 });
+
+describe('web4-base in the test Ollama', () => {
+  it('carries the ChatML template and stop tokens and answers a chat request', async () => {
+    const { config } = loadConfig();
+    const url = config.services.ollama.url!;
+    const show = (await (await fetch(`${url}/api/show`, { method: 'POST', body: JSON.stringify({ model: config.models.baseModel }) })).json()) as { template: string; parameters: string };
+    expect(show.template).toContain('<|im_start|>{{ .Role }}');
+    expect(show.parameters).toMatch(/stop\s+"<\|im_end\|>"/);
+    expect(show.parameters).toMatch(/num_thread\s+\d+/);
+    const chat = (await (
+      await fetch(`${url}/api/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ model: config.models.baseModel, stream: false, messages: [{ role: 'user', content: 'What is the capital of France?' }], options: { num_predict: 24, temperature: 0 } }),
+      })
+    ).json()) as { message: { content: string }; done_reason: string };
+    expect(chat.message.content.trim().length).toBeGreaterThan(0);
+    // the stop token ends the turn: it never leaks into the reply
+    expect(chat.message.content).not.toContain('<|im_end|>');
+    expect(chat.message.content).not.toContain('<|im_start|>');
+  }, 120_000);
+});
