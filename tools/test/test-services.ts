@@ -72,7 +72,7 @@ export async function reapOrphans(): Promise<number> {
 
 export async function startTestServices(): Promise<TestServices> {
   await reapOrphans();
-  const { config } = loadConfig({ env: {} });
+  const { config } = loadConfig();
   const layout = assetLayout(resolvePaths(config).cacheDir);
   const dir = mkdtempSync(join(tmpdir(), PREFIX));
   writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));

@@ -17,7 +17,7 @@ import { repoRoot } from './repo-root.js';
  * Corrupt cached assets are found by checksum and rebuilt; each test works on its own cache
  * dir. The registry downloads already in the real cache are hard-linked in (never written to).
  */
-const { config } = loadConfig({ env: {} });
+const { config } = loadConfig();
 const real = assetLayout(resolvePaths(config).cacheDir);
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

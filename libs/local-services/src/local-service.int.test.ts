@@ -23,7 +23,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const { config } = loadConfig({ env: {} });
+const { config } = loadConfig();
 const layout = assetLayout(resolvePaths(config).cacheDir);
 
 function service(name: 'chroma' | 'ollama', extra: Partial<ConstructorParameters<typeof LocalService>[0]> = {}): LocalService {

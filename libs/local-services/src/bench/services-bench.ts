@@ -32,7 +32,7 @@ console.log(JSON.stringify({
 }));
 
 // 2. Ollama tokens/s for web4-base on its own server.
-const { config } = loadConfig({ env: {} });
+const { config } = loadConfig();
 const layout = assetLayout(resolvePaths(config).cacheDir);
 const dir = mkdtempSync(join(tmpdir(), 'web4-bench-ollama-'));
 const binary = await ensureOllamaBinary(layout, config.services.ollama.version);

@@ -19,7 +19,7 @@ const arg = (name: string, fallback: number) => {
 const count = arg('texts', 128);
 const reps = arg('reps', 5);
 const here = dirname(fileURLToPath(import.meta.url));
-const { config } = loadConfig({ env: {} });
+const { config } = loadConfig();
 const paths = resolvePaths(config);
 const layout = assetLayout(paths.cacheDir);
 

@@ -13,7 +13,7 @@ import { REFERENCE_TEXTS } from './reference-texts.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..', '..');
 const venvPython = join(repoRoot, 'python', '.venv', 'bin', 'python');
-const { config } = loadConfig({ env: {} });
+const { config } = loadConfig();
 const paths = resolvePaths(config);
 const layout = assetLayout(paths.cacheDir);
 
