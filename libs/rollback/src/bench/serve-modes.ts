@@ -23,7 +23,7 @@ const reps = i > 0 ? Number(process.argv[i + 1]) : 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-const { config } = loadConfig({ env: {} });
+const { config } = loadConfig({ env: process.env });
 const cacheDir = resolvePaths(config).cacheDir;
 const layout = assetLayout(cacheDir);
 const dir = mkdtempSync(join(tmpdir(), 'web4-bench-serve-'));
