@@ -61,7 +61,7 @@ async function demo(args: DemoArgs): Promise<number> {
     { title: 'Historical corpus into the five collections (unchanged files are skipped)', args: ['index', 'corpus'], required: true },
     { title: `The day's PDCAs into the daily buffer`, args: ['index', 'daily', '--date', day], required: true },
     ...sampleQuestions(ctx, args.questions).map((q) => ({ title: 'A question to the served model, with retrieval; recorded in the metrics', args: ['ask', q] })),
-    { title: 'Production monitoring', args: ['monitor', 'report'], isReport: true },
+    { title: 'Production monitoring, with the health of the collections just indexed', args: ['monitor', 'report', '--collections'], isReport: true },
     { title: 'Query categories and the Training-First check', args: ['monitor', 'query-types'], isReport: true },
     { title: 'User satisfaction', args: ['feedback', 'rate'], isReport: true },
     { title: 'Hot PDCAs from real accesses', args: ['rag', 'hot', '--top', '5'], isReport: true },
