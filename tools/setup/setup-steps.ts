@@ -100,7 +100,7 @@ export async function runSetup(o: SetupOptions): Promise<void> {
       ...(python ? { venvPython: python } : {}),
       onRebuild: (reason) => o.log(`setup: ⚠️ embedding model folder corrupt (${reason}); rebuilding`),
     });
-    return { action: folder.action, note: `${folder.action}${folder.manifest.fp32 ? '' : ', q8 only (fp32 needs python/.venv)'}` };
+    return { action: folder.action, note: `${folder.action}${folder.manifest.int8 ? ', fp32 + int8' : folder.manifest.fp32 ? ', fp32 (no int8: onnxruntime missing in python/.venv)' : ', q8 only (fp32 and int8 need python/.venv)'}` };
   });
 
   if (ollamaBinary) {

@@ -69,6 +69,8 @@ describe('corrupt cached assets are detected and rebuilt', () => {
     const built = await ensureEmbeddingFolder(layout, { venvPython: python });
     expect(built.action).toBe('built');
     expect(built.manifest.fp32).toBe(true);
+    expect(built.manifest.int8).toBe(true);
+    expect(Object.keys(built.manifest.files)).toContain('onnx/model_int8.onnx');
     corrupt(join(layout.embeddingModelDir, 'onnx', 'model_quantized.onnx'));
     const state = await inspectEmbeddingFolder(layout);
     expect(state).toMatchObject({ state: 'corrupt' });

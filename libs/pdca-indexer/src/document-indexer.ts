@@ -62,9 +62,12 @@ export async function indexDocuments(
   const reusedBefore = rag.embedder.reused;
   const now = options.now ?? (() => new Date());
   const known = await rag.metadata.documentsOf(collection);
-  const groupSize = options.groupSize ?? 64;
+  const groupSize = options.groupSize ?? 24;
   let done = 0;
 
+  // Two groups in flight: while one group's chunks are written to Chroma, the next group is
+  // already being embedded, so the model (the whole cost on a small CPU) never waits for a write.
+  let previous: Promise<void> = Promise.resolve();
   for (let g = 0; g < sources.length; g += groupSize) {
     const group = sources.slice(g, g + groupSize);
     const prepared: PreparedDocument[] = [];
@@ -74,14 +77,14 @@ export async function indexDocuments(
         addOutcome(report, { path: src.path, docId: src.docId, status: 'failed', kind: read.kind, reason: read.reason });
         continue;
       }
-      const previous = known.get(src.docId);
-      if (previous && previous.contentHash === read.hash && !options.force) {
+      const previousRecord = known.get(src.docId);
+      if (previousRecord && previousRecord.contentHash === read.hash && !options.force) {
         addOutcome(report, {
           path: src.path,
           docId: src.docId,
           status: 'unchanged',
-          chunks: previous.chunkCount,
-          ...(previous.chunkCount === 0 && previous.trained ? { reason: `already trained in ${previous.trainingBatch ?? 'an earlier batch'}` } : {}),
+          chunks: previousRecord.chunkCount,
+          ...(previousRecord.chunkCount === 0 && previousRecord.trained ? { reason: `already trained in ${previousRecord.trainingBatch ?? 'an earlier batch'}` } : {}),
         });
         continue;
       }
@@ -91,20 +94,48 @@ export async function indexDocuments(
         addOutcome(report, { path: src.path, docId: src.docId, status: 'failed', kind: 'invalid_utf8', reason: `cannot parse: ${(cause as Error).message}` });
       }
     }
-    if (prepared.length > 0) await storeGroup(rag, collection, prepared, known, report, now);
-    done += group.length;
-    options.onProgress?.(done, sources.length, group[group.length - 1]!.path);
+    const embedded = prepared.length > 0 ? embedGroup(rag, prepared) : Promise.resolve(undefined);
+    const stored = previous.then(async () => {
+      const vectors = await embedded;
+      if (vectors) await storeGroup(rag, collection, prepared, vectors, known, report, now);
+      done += group.length;
+      options.onProgress?.(done, sources.length, group[group.length - 1]!.path);
+    });
+    await previous; // at most two groups in flight
+    previous = stored;
   }
+  await previous;
   report.embedded = rag.embedder.embedded - embeddedBefore;
   report.reusedEmbeddings = rag.embedder.reused - reusedBefore;
   report.durationMs = performance.now() - started;
   return report;
 }
 
+type GroupVectors = { ok: true; vectors: number[][] } | { ok: false; kind: FailureKind; reason: string };
+
+/** Embed a group's chunks; a failure is returned (and reported by storeGroup), never thrown. */
+async function embedGroup(rag: RagStack, docs: PreparedDocument[]): Promise<GroupVectors> {
+  // A dead Chroma fails the group before minutes of embedding are spent on it.
+  try {
+    await rag.chroma.heartbeat();
+  } catch (cause) {
+    return { ok: false, kind: 'service', reason: `Chroma unavailable: ${(cause as Error).message}` };
+  }
+  // The title goes in front of every chunk's text for the model: a chunk from the middle of
+  // a PDCA still says what the PDCA is about.
+  const texts = docs.flatMap((d) => d.chunks.map((c) => `${d.title}\n${c.text}`));
+  try {
+    return { ok: true, vectors: await rag.embedder.embed(texts) };
+  } catch (cause) {
+    return { ok: false, kind: isWeb4Error(cause) && cause.code === 'storage' ? 'storage' : 'embedding', reason: `embedding failed: ${(cause as Error).message}` };
+  }
+}
+
 async function storeGroup(
   rag: RagStack,
   collection: CollectionName,
   docs: PreparedDocument[],
+  embedded: GroupVectors,
   known: Map<string, { contentHash: string }>,
   report: IndexingReport,
   now: () => Date,
@@ -112,21 +143,8 @@ async function storeGroup(
   const fail = (kind: FailureKind, reason: string) => {
     for (const d of docs) addOutcome(report, { path: d.path, docId: d.docId, status: 'failed', kind, reason });
   };
-  // A dead Chroma fails the group before minutes of embedding are spent on it.
-  try {
-    await rag.chroma.heartbeat();
-  } catch (cause) {
-    return fail('service', `Chroma unavailable: ${(cause as Error).message}`);
-  }
-  // The title goes in front of every chunk's text for the model: a chunk from the middle of
-  // a PDCA still says what the PDCA is about.
-  const texts = docs.flatMap((d) => d.chunks.map((c) => `${d.title}\n${c.text}`));
-  let vectors: number[][];
-  try {
-    vectors = await rag.embedder.embed(texts);
-  } catch (cause) {
-    return fail(isWeb4Error(cause) && cause.code === 'storage' ? 'storage' : 'embedding', `embedding failed: ${(cause as Error).message}`);
-  }
+  if (!embedded.ok) return fail(embedded.kind, embedded.reason);
+  const { vectors } = embedded;
   const records: ChunkRecord[] = [];
   let v = 0;
   for (const d of docs) {

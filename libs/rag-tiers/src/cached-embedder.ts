@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { MetadataTier } from './metadata-tier.js';
 import type { TextEmbedder } from './text-embedder.js';
 
+/** Texts per call to the model by default: big enough to keep a worker pool busy. */
+export const TEXTS_PER_MODEL_CALL = 128;
+
 export function textHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }
@@ -20,7 +23,8 @@ export class CachedEmbedder implements TextEmbedder {
   constructor(
     private readonly inner: TextEmbedder,
     private readonly store: Pick<MetadataTier, 'cachedVectors' | 'storeVectors'>,
-    private readonly batchSize = 32,
+    /** Texts per call to the model; their vectors are saved after each call. */
+    private readonly batchSize = TEXTS_PER_MODEL_CALL,
     /** Which model made the vectors: a new model or dtype must not reuse the old vectors. */
     private readonly modelKey = '',
   ) {}

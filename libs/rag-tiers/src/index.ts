@@ -35,7 +35,8 @@ export {
   type OptimizationRow,
   type Recommendation,
 } from './tuning/retrieval-optimizer.js';
-export { createEmbedder } from './embedding/create-embedder.js';
+export { Embedder, POOL_MIN_TEXTS, createEmbedder, resolveWorkers } from './embedding/create-embedder.js';
+export { EmbeddingPool, embedWorkerEntry, type EmbeddingPoolOptions } from './embedding/embedding-pool.js';
 export { MiniLmEmbedder, type MiniLmEmbedderOptions } from './embedding/minilm-embedder.js';
 export { ragUsage, type RagUsage } from './rag-usage.js';
 export { backupTiers, restoreTiers, tierFiles, type TierFiles } from './tier-backup.js';

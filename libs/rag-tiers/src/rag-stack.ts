@@ -1,5 +1,5 @@
 import { resolveStatePath, silentLogger, type Logger, type Web4Config } from '@web4/core';
-import { CachedEmbedder } from './cached-embedder.js';
+import { CachedEmbedder, TEXTS_PER_MODEL_CALL } from './cached-embedder.js';
 import { ChromaTier } from './chroma-tier.js';
 import type { CollectionName } from './collections.js';
 import { GraphTier } from './graph-tier.js';
@@ -42,7 +42,7 @@ export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
   const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
   const chroma = new ChromaTier(options.chromaUrl ?? chromaUrl(config), config.rag.chromaDatabase);
   const e = config.models.embedding;
-  const embedder = new CachedEmbedder(options.embedder, metadata, e.batchSize, `${e.source}:${e.source === 'hub' ? e.hubId : 'all-MiniLM-L6-v2'}:${e.dtype}`);
+  const embedder = new CachedEmbedder(options.embedder, metadata, TEXTS_PER_MODEL_CALL, `${e.source}:${e.source === 'hub' ? e.hubId : 'all-MiniLM-L6-v2'}:${e.dtype}`);
   const cache = new HotPdcaCache((id) => loadPdca(chroma, metadata, id), metadata, config.rag.cacheSize, options.now);
   // Queries go to the model through an in-memory cache, never through the persistent vector cache.
   const retriever = new Retriever(new QueryEmbeddingCache(options.embedder), { chroma, graph, metadata }, config.rag.nResults, cache);

@@ -59,6 +59,16 @@ describe('MiniLmEmbedder (all-MiniLM-L6-v2 in Node) against Python sentence-tran
     for (const v of vectors) expect(Math.hypot(...v)).toBeCloseTo(1, 4);
   });
 
+  it('int8 (the default: our export, quantized per channel) stays within cosine 0.98 of the reference on every text', async () => {
+    const embedder = createEmbedder({ models: { ...config.models, embedding: { ...config.models.embedding, dtype: 'int8' } } }, paths);
+    const vectors = await embedder.embed(REFERENCE_TEXTS);
+    await embedder.dispose();
+    const cosines = vectors.map((v, i) => cosine(v, reference[i]!));
+    expect(Math.min(...cosines)).toBeGreaterThanOrEqual(0.98);
+    expect(cosines.reduce((s, c) => s + c, 0) / cosines.length).toBeGreaterThanOrEqual(0.99);
+    for (const v of vectors) expect(Math.hypot(...v)).toBeCloseTo(1, 4);
+  });
+
   it('q8 (int8 package) stays close to the reference and still ranks related texts together', async () => {
     const embedder = createEmbedder({ models: { ...config.models, embedding: { ...config.models.embedding, dtype: 'q8' } } }, paths);
     const vectors = await embedder.embed(REFERENCE_TEXTS);
@@ -93,7 +103,7 @@ describe('createEmbedder faults', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(StorageError);
-    expect((error as StorageError).message).toContain(join(cacheDir, 'models', 'transformers', 'all-MiniLM-L6-v2', 'onnx', 'model.onnx'));
+    expect((error as StorageError).message).toContain(join(cacheDir, 'models', 'transformers', 'all-MiniLM-L6-v2', 'onnx', 'model_int8.onnx'));
     expect((error as StorageError).hint).toContain('node tools/bootstrap.mjs');
   });
 

@@ -13,12 +13,14 @@ export interface MiniLmEmbedderOptions {
   /** Folder holding `<modelName>/config.json`, `tokenizer.json`, `onnx/…`. */
   localModelsRoot: string;
   modelName: string;
-  /** fp32: onnx/model.onnx; q8: onnx/model_quantized.onnx. */
-  dtype: 'fp32' | 'q8';
+  /** fp32: onnx/model.onnx; int8: onnx/model_int8.onnx; q8: onnx/model_quantized.onnx. */
+  dtype: 'fp32' | 'int8' | 'q8';
   /** Texts per forward pass. */
   batchSize: number;
   /** Tokens read per text; sentence-transformers' all-MiniLM-L6-v2 reads 256. */
   maxTokens?: number;
+  /** onnxruntime threads for one inference; default: one per core. */
+  threads?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export class MiniLmEmbedder implements TextEmbedder {
         // One inference at a time, all cores on it, and no busy-waiting between operators:
         // spinning threads cost a lot on a small or shared CPU (measured ~10% here).
         session_options: {
-          intraOpNumThreads: Math.max(1, availableParallelism()),
+          intraOpNumThreads: Math.max(1, this.options.threads ?? availableParallelism()),
           interOpNumThreads: 1,
           extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
         },
