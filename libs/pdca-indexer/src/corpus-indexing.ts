@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { resolveStatePath, type Web4Config } from '@web4/core';
 import { nodeId, type CollectionName, type RagStack } from '@web4/rag-tiers';
 import { chunkText } from './chunker.js';
-import { indexDocuments, type DocumentSource } from './document-indexer.js';
+import { indexDocuments, titledBudget, type DocumentSource } from './document-indexer.js';
 import type { IndexingReport } from './indexing-report.js';
 import { problemOutcomes } from './daily-indexing.js';
 import { compilePatterns, discoverFiles, type DiscoveredFile } from './pdca-discovery.js';
@@ -95,7 +95,7 @@ function plainSource(
   return {
     path: file.path,
     docId: file.relPath,
-    prepare({ text, hash, bytes }) {
+    prepare({ text, hash, bytes }, tokens) {
       const heading = /^#\s+(.+)$/m.exec(text)?.[1]?.replace(/\*\*/g, '').trim();
       const name = kind === 'component' ? componentName(file.path) : null;
       const topic = kind === 'topic' ? topics.find((t) => basename(file.path).toLowerCase().startsWith(t.id.toLowerCase())) : undefined;
@@ -109,7 +109,7 @@ function plainSource(
         bytes,
         quality: 1,
         trained: true,
-        chunks: chunkText(text, chunk.size, chunk.overlap),
+        chunks: chunkText(text, chunk.size, chunk.overlap, titledBudget(title, tokens)),
         metadata: {
           kind,
           ...(name ? { component: name, layer: file.relPath.split('/')[0] ?? '' } : {}),

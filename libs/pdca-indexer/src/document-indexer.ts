@@ -1,6 +1,6 @@
 import { isWeb4Error } from '@web4/core';
-import type { ChunkRecord, CollectionName, EdgeKind, GraphEdge, GraphNode, RagStack } from '@web4/rag-tiers';
-import type { TextChunk } from './chunker.js';
+import type { ChunkRecord, CollectionName, EdgeKind, GraphEdge, GraphNode, RagStack, TokenCounter } from '@web4/rag-tiers';
+import type { ChunkTokenBudget, TextChunk } from './chunker.js';
 import { addOutcome, emptyReport, type FailureKind, type FileOutcome, type IndexingReport } from './indexing-report.js';
 import { readTextDocument } from './pdca-reader.js';
 
@@ -22,11 +22,24 @@ export interface PreparedDocument {
   graph?: { node: GraphNode; edges: GraphEdge[]; kinds: EdgeKind[] };
 }
 
-/** Something to index: where it is, its id, and how to turn its text into a PreparedDocument. */
+/**
+ * Something to index: where it is, its id, and how to turn its text into a PreparedDocument
+ * (with the model's token counter, when it has one, so chunks fit the model's window).
+ */
 export interface DocumentSource {
   path: string;
   docId: string;
-  prepare(read: { text: string; hash: string; bytes: number }): PreparedDocument;
+  prepare(read: { text: string; hash: string; bytes: number }, tokens?: TokenCounter): PreparedDocument;
+}
+
+/** What the model reads for a chunk: the document's title, then the chunk. */
+export function embeddedText(title: string, chunk: string): string {
+  return `${title}\n${chunk}`;
+}
+
+/** The budget for one document's chunks: the title goes in front of each chunk for the model. */
+export function titledBudget(title: string, tokens: TokenCounter | undefined): ChunkTokenBudget | undefined {
+  return tokens && { max: tokens.max, count: (chunk) => tokens.count(embeddedText(title, chunk)) };
 }
 
 export interface IndexOptions {
@@ -63,6 +76,7 @@ export async function indexDocuments(
   const now = options.now ?? (() => new Date());
   const known = await rag.metadata.documentsOf(collection);
   const groupSize = options.groupSize ?? 24;
+  const tokens = await rag.embedder.tokenCounter();
   let done = 0;
 
   // Two groups in flight: while one group's chunks are written to Chroma, the next group is
@@ -89,7 +103,7 @@ export async function indexDocuments(
         continue;
       }
       try {
-        prepared.push(src.prepare(read));
+        prepared.push(src.prepare(read, tokens));
       } catch (cause) {
         addOutcome(report, { path: src.path, docId: src.docId, status: 'failed', kind: 'invalid_utf8', reason: `cannot parse: ${(cause as Error).message}` });
       }
@@ -123,7 +137,7 @@ async function embedGroup(rag: RagStack, docs: PreparedDocument[]): Promise<Grou
   }
   // The title goes in front of every chunk's text for the model: a chunk from the middle of
   // a PDCA still says what the PDCA is about.
-  const texts = docs.flatMap((d) => d.chunks.map((c) => `${d.title}\n${c.text}`));
+  const texts = docs.flatMap((d) => d.chunks.map((c) => embeddedText(d.title, c.text)));
   try {
     return { ok: true, vectors: await rag.embedder.embed(texts) };
   } catch (cause) {

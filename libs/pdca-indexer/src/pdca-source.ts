@@ -1,7 +1,7 @@
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { dateNum, nodeId, type CollectionName, type GraphEdge } from '@web4/rag-tiers';
 import { chunkText } from './chunker.js';
-import type { DocumentSource } from './document-indexer.js';
+import { titledBudget, type DocumentSource } from './document-indexer.js';
 import { pdcaIdOf, type DiscoveredFile } from './pdca-discovery.js';
 import { parsePdca, sectionAt } from './pdca-parser.js';
 import { qualityScore } from './quality-score.js';
@@ -26,7 +26,7 @@ export function pdcaSource(file: DiscoveredFile, ctx: PdcaSourceContext): Docume
   return {
     path: file.path,
     docId: file.pdcaId,
-    prepare({ text, hash, bytes }) {
+    prepare({ text, hash, bytes }, tokens) {
       const parsed = parsePdca(text, basename(file.path));
       const date = file.nameDate ?? parsed.headerDate;
       const topics = detectTopics(text, ctx.topics);
@@ -47,7 +47,7 @@ export function pdcaSource(file: DiscoveredFile, ctx: PdcaSourceContext): Docume
         bytes,
         quality,
         trained: ctx.trained,
-        chunks: chunkText(text, ctx.chunk.size, ctx.chunk.overlap),
+        chunks: chunkText(text, ctx.chunk.size, ctx.chunk.overlap, titledBudget(parsed.title, tokens)),
         sectionOf: (c) => sectionAt(parsed, c.start),
         metadata: {
           pdca_id: file.pdcaId,

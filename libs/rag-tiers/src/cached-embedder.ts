@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MetadataTier } from './metadata-tier.js';
-import type { TextEmbedder } from './text-embedder.js';
+import type { TextEmbedder, TokenCounter } from './text-embedder.js';
 
 /** Texts per call to the model by default: big enough to keep a worker pool busy. */
 export const TEXTS_PER_MODEL_CALL = 128;
@@ -28,6 +28,11 @@ export class CachedEmbedder implements TextEmbedder {
     /** Which model made the vectors: a new model or dtype must not reuse the old vectors. */
     private readonly modelKey = '',
   ) {}
+
+  /** The inner model's token counter, when it has one (a failure to load it reads as none). */
+  async tokenCounter(): Promise<TokenCounter | undefined> {
+    return this.inner.tokenCounter?.().catch(() => undefined);
+  }
 
   async embed(texts: string[]): Promise<number[][]> {
     const hashes = texts.map((t) => textHash(`${this.modelKey}\u0000${t}`));

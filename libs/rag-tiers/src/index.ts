@@ -24,7 +24,7 @@ export {
 } from './retrieval-tier.js';
 export { QueryEmbeddingCache } from './query-embedding-cache.js';
 export { Retriever, type RetrievalResult, type RetrieveOptions } from './retriever.js';
-export type { TextEmbedder } from './text-embedder.js';
+export type { TextEmbedder, TokenCounter } from './text-embedder.js';
 export { loadRelevanceSet, matchesRef, type LabelledQuery, type RelevantDocument } from './tuning/relevance-set.js';
 export { contextToNoise, mean, percentile, precisionAtK, recall, reciprocalRank, type JudgedList } from './tuning/retrieval-metrics.js';
 export {

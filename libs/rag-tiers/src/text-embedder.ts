@@ -5,4 +5,17 @@
  */
 export interface TextEmbedder {
   embed(texts: string[]): Promise<number[][]>;
+  /**
+   * The model's tokenizer as a counter, and how many tokens the model reads: text past `max` is
+   * ignored by the model, so chunkers use this to keep every chunk whole. Optional, and
+   * undefined where no tokenizer is available.
+   */
+  tokenCounter?(): Promise<TokenCounter | undefined>;
+}
+
+export interface TokenCounter {
+  /** Tokens the model reads per text, special tokens included. */
+  max: number;
+  /** Tokens of a text as the model sees it, special tokens included. */
+  count(text: string): number;
 }

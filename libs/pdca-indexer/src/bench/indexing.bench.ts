@@ -28,6 +28,7 @@ import {
 } from '@web4/rag-tiers';
 import { indexCorpus } from '../corpus-indexing.js';
 import { indexDaily } from '../daily-indexing.js';
+import { embeddedText } from '../document-indexer.js';
 import { compilePatterns, discoverFiles } from '../pdca-discovery.js';
 import { pdcaSource } from '../pdca-source.js';
 import { readTextDocument } from '../pdca-reader.js';
@@ -172,10 +173,10 @@ async function naivePerChunk(config: Web4Config, embedder: TextEmbedder, journal
   for (const f of found) {
     const read = readTextDocument(f.path, 5_000_000);
     if (!read.ok) continue;
-    const doc = pdcaSource(f, ctx).prepare(read);
+    const doc = pdcaSource(f, ctx).prepare(read, await rag.embedder.tokenCounter());
     const records: ChunkRecord[] = [];
     for (const c of doc.chunks) {
-      const [v] = await embedder.embed([`${doc.title}\n${c.text}`]);
+      const [v] = await embedder.embed([embeddedText(doc.title, c.text)]);
       records.push({ id: `${doc.docId}#${c.index}`, embedding: v!, document: c.text, metadata: { doc_id: doc.docId, chunk_index: c.index } });
     }
     await rag.chroma.upsert('pdca_historical', records);

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { StorageError, type StatePaths, type Web4Config } from '@web4/core';
 import { EMBEDDING_MODEL_NAME, assetLayout } from '@web4/local-services';
-import type { TextEmbedder } from '../text-embedder.js';
+import type { TextEmbedder, TokenCounter } from '../text-embedder.js';
 import { EmbeddingPool } from './embedding-pool.js';
 import { MiniLmEmbedder, type MiniLmEmbedderOptions } from './minilm-embedder.js';
 
@@ -25,6 +25,10 @@ export class Embedder implements TextEmbedder {
 
   embed(texts: string[]): Promise<number[][]> {
     return this.pool && texts.length >= POOL_MIN_TEXTS ? this.pool.embed(texts) : this.local.embed(texts);
+  }
+
+  tokenCounter(): Promise<TokenCounter> {
+    return this.local.tokenCounter();
   }
 
   async dispose(): Promise<void> {

@@ -1,6 +1,6 @@
 import { AutoModel, AutoTokenizer, env, mean_pooling, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { availableParallelism } from 'node:os';
-import type { TextEmbedder } from '../text-embedder.js';
+import type { TextEmbedder, TokenCounter } from '../text-embedder.js';
 
 export interface MiniLmEmbedderOptions {
   /**
@@ -32,24 +32,34 @@ export interface MiniLmEmbedderOptions {
 export class MiniLmEmbedder implements TextEmbedder {
   readonly dimensions = 384;
   private loaded: Promise<{ tokenizer: PreTrainedTokenizer; model: PreTrainedModel }> | undefined;
+  private tokenizerLoaded: Promise<PreTrainedTokenizer> | undefined;
 
   constructor(readonly options: MiniLmEmbedderOptions) {}
 
+  /** The model id to load, with transformers.js pointed at the local folder or the hub. */
+  private modelId(): string {
+    if (this.options.source === 'local') {
+      env.allowRemoteModels = false;
+      env.allowLocalModels = true;
+      env.localModelPath = this.options.localModelsRoot;
+      return this.options.modelName;
+    }
+    env.allowRemoteModels = true;
+    return this.options.hubId;
+  }
+
+  private loadTokenizer(): Promise<PreTrainedTokenizer> {
+    this.tokenizerLoaded ??= AutoTokenizer.from_pretrained(this.modelId()).catch((error: unknown) => {
+      this.tokenizerLoaded = undefined;
+      throw error;
+    });
+    return this.tokenizerLoaded;
+  }
+
   private load(): Promise<{ tokenizer: PreTrainedTokenizer; model: PreTrainedModel }> {
     this.loaded ??= (async () => {
-      const { source } = this.options;
-      let id: string;
-      if (source === 'local') {
-        env.allowRemoteModels = false;
-        env.allowLocalModels = true;
-        env.localModelPath = this.options.localModelsRoot;
-        id = this.options.modelName;
-      } else {
-        env.allowRemoteModels = true;
-        id = this.options.hubId;
-      }
-      const tokenizer = await AutoTokenizer.from_pretrained(id);
-      const model = await AutoModel.from_pretrained(id, {
+      const tokenizer = await this.loadTokenizer();
+      const model = await AutoModel.from_pretrained(this.modelId(), {
         dtype: this.options.dtype,
         // One inference at a time, all cores on it, and no busy-waiting between operators:
         // spinning threads cost a lot on a small or shared CPU (measured ~10% here).
@@ -67,13 +77,23 @@ export class MiniLmEmbedder implements TextEmbedder {
     return this.loaded;
   }
 
+  /** The tokenizer alone (the model is not loaded for it), counting as the model will read. */
+  async tokenCounter(): Promise<TokenCounter> {
+    const tokenizer = await this.loadTokenizer();
+    return { max: this.maxTokens, count: (text) => tokenizer.encode(text).length };
+  }
+
+  get maxTokens(): number {
+    return this.options.maxTokens ?? 256;
+  }
+
   async embed(texts: string[]): Promise<number[][]> {
     if (texts.length === 0) return [];
     const { tokenizer, model } = await this.load();
     const out: number[][] = [];
     for (let i = 0; i < texts.length; i += this.options.batchSize) {
       const batch = texts.slice(i, i + this.options.batchSize);
-      const inputs = tokenizer(batch, { padding: true, truncation: true, max_length: this.options.maxTokens ?? 256 });
+      const inputs = tokenizer(batch, { padding: true, truncation: true, max_length: this.maxTokens });
       const { last_hidden_state } = await model(inputs);
       const pooled = mean_pooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
       out.push(...(pooled.tolist() as number[][]));
