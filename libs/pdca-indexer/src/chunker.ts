@@ -5,6 +5,9 @@ export interface TextChunk {
   text: string;
 }
 
+/** Bumped whenever the cutting rules change, so existing indexes are rebuilt with the new ones. */
+export const CHUNKER_VERSION = 2;
+
 /** How many tokens a chunk costs the embedding model, and how many it reads. */
 export interface ChunkTokenBudget {
   max: number;

@@ -1,6 +1,6 @@
 import { isWeb4Error } from '@web4/core';
 import type { ChunkRecord, CollectionName, EdgeKind, GraphEdge, GraphNode, RagStack, TokenCounter } from '@web4/rag-tiers';
-import type { ChunkTokenBudget, TextChunk } from './chunker.js';
+import { CHUNKER_VERSION, type ChunkTokenBudget, type TextChunk } from './chunker.js';
 import { addOutcome, emptyReport, type FailureKind, type FileOutcome, type IndexingReport } from './indexing-report.js';
 import { readTextDocument } from './pdca-reader.js';
 
@@ -30,6 +30,12 @@ export interface DocumentSource {
   path: string;
   docId: string;
   prepare(read: { text: string; hash: string; bytes: number }, tokens?: TokenCounter): PreparedDocument;
+}
+
+/** How this run makes chunks and vectors; a document indexed another way is indexed again. */
+function indexSignature(rag: RagStack, tokens: TokenCounter | undefined): string {
+  const { size, overlap } = rag.config.rag.chunk;
+  return `${rag.embedder.modelKey}|chunk ${size}/${overlap}|window ${tokens?.max ?? 'none'}|chunker ${CHUNKER_VERSION}`;
 }
 
 /** What the model reads for a chunk: the document's title, then the chunk. */
@@ -77,6 +83,7 @@ export async function indexDocuments(
   const known = await rag.metadata.documentsOf(collection);
   const groupSize = options.groupSize ?? 24;
   const tokens = await rag.embedder.tokenCounter();
+  const signature = indexSignature(rag, tokens);
   let done = 0;
 
   // Two groups in flight: while one group's chunks are written to Chroma, the next group is
@@ -92,16 +99,20 @@ export async function indexDocuments(
         continue;
       }
       const previousRecord = known.get(src.docId);
-      if (previousRecord && previousRecord.contentHash === read.hash && !options.force) {
+      // A trained PDCA cleared from the buffer keeps its row with no chunks: it must not come back.
+      const retired = previousRecord?.chunkCount === 0 && previousRecord.trained;
+      const sameText = previousRecord?.contentHash === read.hash;
+      if (previousRecord && sameText && (previousRecord.indexSignature === signature || retired) && !options.force) {
         addOutcome(report, {
           path: src.path,
           docId: src.docId,
           status: 'unchanged',
           chunks: previousRecord.chunkCount,
-          ...(previousRecord.chunkCount === 0 && previousRecord.trained ? { reason: `already trained in ${previousRecord.trainingBatch ?? 'an earlier batch'}` } : {}),
+          ...(retired ? { reason: `already trained in ${previousRecord.trainingBatch ?? 'an earlier batch'}` } : {}),
         });
         continue;
       }
+      if (previousRecord && sameText && !options.force) report.settingsChanged++;
       try {
         prepared.push(src.prepare(read, tokens));
       } catch (cause) {
@@ -111,7 +122,7 @@ export async function indexDocuments(
     const embedded = prepared.length > 0 ? embedGroup(rag, prepared) : Promise.resolve(undefined);
     const stored = previous.then(async () => {
       const vectors = await embedded;
-      if (vectors) await storeGroup(rag, collection, prepared, vectors, known, report, now);
+      if (vectors) await storeGroup(rag, collection, prepared, vectors, known, report, now, signature);
       done += group.length;
       options.onProgress?.(done, sources.length, group[group.length - 1]!.path);
     });
@@ -153,6 +164,7 @@ async function storeGroup(
   known: Map<string, { contentHash: string }>,
   report: IndexingReport,
   now: () => Date,
+  signature: string,
 ): Promise<void> {
   const fail = (kind: FailureKind, reason: string) => {
     for (const d of docs) addOutcome(report, { path: d.path, docId: d.docId, status: 'failed', kind, reason });
@@ -204,6 +216,7 @@ async function storeGroup(
         trainingBatch: null,
         qualityScore: d.quality,
         indexedAt,
+        indexSignature: signature,
       });
       if (d.graph) {
         rag.graph.upsertNodes([d.graph.node]);

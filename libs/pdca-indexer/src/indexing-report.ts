@@ -28,12 +28,14 @@ export interface IndexingReport {
   /** Chunk texts sent to the model, and those answered from the vector cache. */
   embedded: number;
   reusedEmbeddings: number;
+  /** Unchanged files indexed again because the model or the chunk settings changed since. */
+  settingsChanged: number;
   durationMs: number;
   files: FileOutcome[];
 }
 
 export function emptyReport(collection: CollectionName): IndexingReport {
-  return { collection, found: 0, indexed: 0, unchanged: 0, failed: 0, skipped: 0, chunks: 0, embedded: 0, reusedEmbeddings: 0, durationMs: 0, files: [] };
+  return { collection, found: 0, indexed: 0, unchanged: 0, failed: 0, skipped: 0, chunks: 0, embedded: 0, reusedEmbeddings: 0, settingsChanged: 0, durationMs: 0, files: [] };
 }
 
 export function addOutcome(report: IndexingReport, outcome: FileOutcome): void {

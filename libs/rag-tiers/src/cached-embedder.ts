@@ -26,7 +26,7 @@ export class CachedEmbedder implements TextEmbedder {
     /** Texts per call to the model; their vectors are saved after each call. */
     private readonly batchSize = TEXTS_PER_MODEL_CALL,
     /** Which model made the vectors: a new model or dtype must not reuse the old vectors. */
-    private readonly modelKey = '',
+    readonly modelKey = '',
   ) {}
 
   /** The inner model's token counter, when it has one (a failure to load it reads as none). */

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { MetadataTier, type DocumentRecord } from './metadata-tier.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'web4-meta-'));
@@ -73,5 +74,23 @@ describe('MetadataTier', () => {
     const bad = join(dir, 'bad.db');
     writeFileSync(bad, 'this is not sqlite at all, just text that is long enough to be read as a header');
     expect(() => MetadataTier.open(bad)).toThrow(/bad\.db/);
+  });
+
+  it('opens a file from before index signatures: the column is added, old rows read as NULL', async () => {
+    const file = join(dir, 'old.db');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE documents (
+        collection TEXT NOT NULL, doc_id TEXT NOT NULL, path TEXT NOT NULL, title TEXT NOT NULL,
+        date TEXT, content_hash TEXT NOT NULL, size_bytes INTEGER NOT NULL, chunk_count INTEGER NOT NULL,
+        trained INTEGER NOT NULL DEFAULT 0, training_batch TEXT, quality_score REAL NOT NULL,
+        indexed_at TEXT NOT NULL, PRIMARY KEY (collection, doc_id));
+      INSERT INTO documents VALUES ('daily_buffer', 'old', '/j/old.md', 'Old', '2026-11-01', 'h', 1, 1, 0, NULL, 0.5, '2026-11-01T00:00:00Z');`);
+    old.close();
+    const m = MetadataTier.open(file);
+    expect(await m.getDocument('daily_buffer', 'old')).toMatchObject({ docId: 'old', contentHash: 'h', indexSignature: null });
+    await m.upsertDocument(doc({ docId: 'new', indexSignature: 'sig' }));
+    expect((await m.getDocument('daily_buffer', 'new'))!.indexSignature).toBe('sig');
+    await m.close();
+    expect(() => MetadataTier.open(file).close()).not.toThrow(); // opening again does not add it twice
   });
 });

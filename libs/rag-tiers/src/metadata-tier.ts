@@ -27,6 +27,7 @@ interface DocumentTable {
   training_batch: string | null;
   quality_score: number;
   indexed_at: string;
+  index_signature: string | null;
 }
 
 interface PdcaAccessTable {
@@ -54,6 +55,12 @@ export interface DocumentRecord {
   trainingBatch: string | null;
   qualityScore: number;
   indexedAt: string;
+  /**
+   * How the chunks were made (model, dtype, chunk settings, chunker version): a file indexed
+   * differently from how it would be now is indexed again, even when its text is unchanged.
+   * Null for rows written before this was recorded.
+   */
+  indexSignature?: string | null;
 }
 
 export interface AccessRecord {
@@ -102,6 +109,9 @@ export class MetadataTier implements RetrievalTier {
       CREATE INDEX IF NOT EXISTS pdca_access_pdca ON pdca_access (pdca_id);
       CREATE TABLE IF NOT EXISTS embedding_cache (text_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
     `);
+    // Added after the first release: older files get the column, their rows a NULL signature.
+    const columns = raw.prepare('PRAGMA table_info(documents)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'index_signature')) raw.exec('ALTER TABLE documents ADD COLUMN index_signature TEXT');
     return new MetadataTier(db, raw);
   }
 
@@ -314,6 +324,7 @@ function toRecord(r: DocumentTable): DocumentRecord {
     trainingBatch: r.training_batch,
     qualityScore: r.quality_score,
     indexedAt: r.indexed_at,
+    indexSignature: r.index_signature,
   };
 }
 
@@ -331,5 +342,6 @@ function fromRecord(r: DocumentRecord): DocumentTable {
     training_batch: r.trainingBatch,
     quality_score: r.qualityScore,
     indexed_at: r.indexedAt,
+    index_signature: r.indexSignature ?? null,
   };
 }

@@ -34,6 +34,7 @@ function printReport(ctx: CommandContext, title: string, r: IndexingReport): voi
   ctx.say(`${title} → ${r.collection}`);
   ctx.say(`  Found:     ${r.found}`);
   ctx.say(`  Indexed:   ${r.indexed} (${r.chunks} chunks; ${r.embedded} embedded, ${r.reusedEmbeddings} reused)`);
+  if (r.settingsChanged) ctx.say(`             ${r.settingsChanged} of them unchanged files, indexed again because the embedding model or the chunk settings changed`);
   ctx.say(`  Unchanged: ${r.unchanged}`);
   if (r.skipped) ctx.say(`  Skipped:   ${r.skipped} (aliases)`);
   ctx.say(`  Failed:    ${r.failed} ${ok ? '✓' : '⚠️'}`);
