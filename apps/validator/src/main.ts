@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     ...(values.model ? { model: values.model } : {}),
     ...(values.queries ? { queriesFile: values.queries } : {}),
     onCase: (r, i, total) => {
-      logger.info({ case: r.id, pass: r.pass, latencyMs: Math.round(r.latencyMs), error: r.error, assertions: r.assertions }, 'validation case');
+      logger.info({ case: r.id, passed: r.pass, latencyMs: Math.round(r.latencyMs), error: r.error, assertions: r.assertions }, 'validation case');
       out(formatCaseLine(r, i, total));
     },
   });

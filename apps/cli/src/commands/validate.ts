@@ -20,7 +20,7 @@ async function validate(args: ValidateArgs): Promise<number> {
     ...(args.model ? { model: args.model } : {}),
     ...(args.queries ? { queriesFile: args.queries } : {}),
     onCase: (r, i, total) => {
-      ctx.logger.info({ case: r.id, pass: r.pass, latencyMs: Math.round(r.latencyMs), error: r.error }, 'validation case');
+      ctx.logger.info({ case: r.id, passed: r.pass, latencyMs: Math.round(r.latencyMs), error: r.error }, 'validation case');
       ctx.say(formatCaseLine(r, i, total));
     },
   });
