@@ -81,14 +81,11 @@ export async function indexDocuments(
   const reusedBefore = rag.embedder.reused;
   const now = options.now ?? (() => new Date());
   const known = await rag.metadata.documentsOf(collection);
-  const groupSize = options.groupSize ?? 24;
+  const groupSize = options.groupSize ?? 64;
   const tokens = await rag.embedder.tokenCounter();
   const signature = indexSignature(rag, tokens);
   let done = 0;
 
-  // Two groups in flight: while one group's chunks are written to Chroma, the next group is
-  // already being embedded, so the model (the whole cost on a small CPU) never waits for a write.
-  let previous: Promise<void> = Promise.resolve();
   for (let g = 0; g < sources.length; g += groupSize) {
     const group = sources.slice(g, g + groupSize);
     const prepared: PreparedDocument[] = [];
@@ -98,38 +95,32 @@ export async function indexDocuments(
         addOutcome(report, { path: src.path, docId: src.docId, status: 'failed', kind: read.kind, reason: read.reason });
         continue;
       }
-      const previousRecord = known.get(src.docId);
+      const previous = known.get(src.docId);
       // A trained PDCA cleared from the buffer keeps its row with no chunks: it must not come back.
-      const retired = previousRecord?.chunkCount === 0 && previousRecord.trained;
-      const sameText = previousRecord?.contentHash === read.hash;
-      if (previousRecord && sameText && (previousRecord.indexSignature === signature || retired) && !options.force) {
-        addOutcome(report, {
-          path: src.path,
-          docId: src.docId,
-          status: 'unchanged',
-          chunks: previousRecord.chunkCount,
-          ...(retired ? { reason: `already trained in ${previousRecord.trainingBatch ?? 'an earlier batch'}` } : {}),
-        });
-        continue;
+      const retired = previous?.chunkCount === 0 && previous.trained;
+      if (previous && previous.contentHash === read.hash && !options.force) {
+        if (previous.indexSignature === signature || retired) {
+          addOutcome(report, {
+            path: src.path,
+            docId: src.docId,
+            status: 'unchanged',
+            chunks: previous.chunkCount,
+            ...(retired ? { reason: `already trained in ${previous.trainingBatch ?? 'an earlier batch'}` } : {}),
+          });
+          continue;
+        }
+        report.settingsChanged++;
       }
-      if (previousRecord && sameText && !options.force) report.settingsChanged++;
       try {
         prepared.push(src.prepare(read, tokens));
       } catch (cause) {
         addOutcome(report, { path: src.path, docId: src.docId, status: 'failed', kind: 'invalid_utf8', reason: `cannot parse: ${(cause as Error).message}` });
       }
     }
-    const embedded = prepared.length > 0 ? embedGroup(rag, prepared) : Promise.resolve(undefined);
-    const stored = previous.then(async () => {
-      const vectors = await embedded;
-      if (vectors) await storeGroup(rag, collection, prepared, vectors, known, report, now, signature);
-      done += group.length;
-      options.onProgress?.(done, sources.length, group[group.length - 1]!.path);
-    });
-    await previous; // at most two groups in flight
-    previous = stored;
+    if (prepared.length > 0) await storeGroup(rag, collection, prepared, await embedGroup(rag, prepared), known, report, now, signature);
+    done += group.length;
+    options.onProgress?.(done, sources.length, group[group.length - 1]!.path);
   }
-  await previous;
   report.embedded = rag.embedder.embedded - embeddedBefore;
   report.reusedEmbeddings = rag.embedder.reused - reusedBefore;
   report.durationMs = performance.now() - started;

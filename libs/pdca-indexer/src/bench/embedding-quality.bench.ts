@@ -5,23 +5,18 @@
  * fp32 is the baseline; the default (int8) must stay within 0.02 of it on each mean.
  *   tsx libs/pdca-indexer/src/bench/embedding-quality.bench.ts
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, resolvePaths } from '@web4/core';
-import { LocalService } from '@web4/local-services';
 import { createEmbedder, loadRelevanceSet, openRag, optimizeRetrieval, type OptimizationRow } from '@web4/rag-tiers';
 import { indexCorpus } from '../corpus-indexing.js';
+import { benchWithChroma } from './bench-chroma.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const EX = join(REPO, 'examples');
-const work = mkdtempSync(join(tmpdir(), 'web4-quality-'));
-const chroma = new LocalService({ name: 'chroma', host: '127.0.0.1', port: 0, servicesDir: join(work, 'services'), dataDir: join(work, 'chroma'), startTimeoutS: 60 });
 const round = (v: number) => Math.round(v * 1000) / 1000;
 
-async function main() {
-  const up = await chroma.up();
+async function main(chromaUrl: string, work: string) {
   const queries = loadRelevanceSet(join(EX, 'queries/relevance.yaml'));
   const means: Record<string, { precision: number; recall: number; mrr: number; chunks: number }> = {};
   for (const dtype of ['fp32', 'int8', 'q8'] as const) {
@@ -29,7 +24,7 @@ async function main() {
       root: join(work, dtype),
       env: {},
       overrides: {
-        'services.chroma.url': up.url,
+        'services.chroma.url': chromaUrl,
         'rag.chromaDatabase': `quality_${dtype}`,
         'rag.journal.root': join(EX, 'journal'),
         'rag.corpus.components': join(EX, 'components'),
@@ -69,12 +64,4 @@ async function main() {
   }
 }
 
-main()
-  .catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await chroma.down().catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
-  });
+benchWithChroma('web4-quality-', main);

@@ -10,11 +10,8 @@
  *   tsx libs/pdca-indexer/src/bench/indexing.bench.ts [--pdcas 1200] [--today 200] [--chunks 10000]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, resolvePaths, type Web4Config } from '@web4/core';
-import { LocalService } from '@web4/local-services';
 import {
   COLLECTION_NAMES,
   SEARCH_COLLECTIONS,
@@ -28,6 +25,7 @@ import {
   type TextEmbedder,
 } from '@web4/rag-tiers';
 import { indexCorpus } from '../corpus-indexing.js';
+import { benchWithChroma } from './bench-chroma.js';
 import { indexDaily } from '../daily-indexing.js';
 import { embeddedText } from '../document-indexer.js';
 import { compilePatterns, discoverFiles } from '../pdca-discovery.js';
@@ -55,12 +53,9 @@ function emit(bench: string, value: number, unit: string, baseline: number, base
 const round = (v: number) => (Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 1000) / 1000);
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-const work = mkdtempSync(join(tmpdir(), 'web4-bench-'));
-const chroma = new LocalService({ name: 'chroma', host: '127.0.0.1', port: 0, servicesDir: join(work, 'services'), dataDir: join(work, 'chroma'), startTimeoutS: 60 });
 
-async function main() {
-  const up = await chroma.up();
-  log(`chroma at ${up.url}; generating ${PDCAS} PDCAs (${TODAY_COUNT} today)`);
+async function main(chromaUrl: string, work: string) {
+  log(`chroma at ${chromaUrl}; generating ${PDCAS} PDCAs (${TODAY_COUNT} today)`);
   const journal = join(work, 'journal');
   const gen = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'tools/gen-corpus/main.ts'), '--out', journal, '--pdcas', String(PDCAS), '--days', '60', '--today-count', String(TODAY_COUNT), '--today', TODAY], { encoding: 'utf8', cwd: REPO });
   if (gen.status !== 0) throw new Error(`gen-corpus failed: ${gen.stderr}`);
@@ -71,7 +66,7 @@ async function main() {
       root: join(work, `state-${++states}`),
       env: {},
       overrides: {
-        'services.chroma.url': up.url,
+        'services.chroma.url': chromaUrl,
         'rag.chromaDatabase': `bench_${states}`,
         'rag.journal.root': journal,
         'rag.corpus.components': join(work, 'none'),
@@ -212,12 +207,4 @@ async function fillToChunks(rag: RagStack, target: number) {
   log(`filled the ${COLLECTION_NAMES.length - 2} other search collections to ${target} chunks in all`);
 }
 
-main()
-  .catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    await chroma.down().catch(() => undefined);
-    rmSync(work, { recursive: true, force: true });
-  });
+benchWithChroma('web4-bench-', main);
