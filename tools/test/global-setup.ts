@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { startTestServices, type TestServices } from './test-services.js';
+import { nobodyCannotRunHere } from './as-nobody.js';
 
 /**
  * Starts the real services the integration tests need (Chroma, Ollama) once per run, on free
@@ -24,6 +25,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     chromaUrl: string;
     ollamaUrl: string;
+    /** Why permission tests cannot run their subject as "nobody" here ('' when they can). */
+    asNobodyBlocked: string;
   }
 }
 
@@ -45,6 +48,7 @@ function onExitKill(services: TestServices): void {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  project.provide('asNobodyBlocked', nobodyCannotRunHere() || '');
   const external = !holder[KEY] && process.env.WEB4_SERVICES__CHROMA__URL && process.env.WEB4_SERVICES__OLLAMA__URL;
   if (process.env.WEB4_TEST_SERVICES === 'off' || external) {
     if (external) {
