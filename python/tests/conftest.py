@@ -82,3 +82,48 @@ def run_trainer(job: dict | Path, tmp: Path, timeout: float = 300, env: dict | N
     )
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     return proc.returncode, events, proc.stderr
+
+
+def tiny_job(tiny_model: Path, tmp: Path, **over) -> dict:
+    """A training job on the tiny model that learns visibly in a few seconds."""
+    samples = write_samples(tmp / "samples (day 1).jsonl", convention_rows(8))
+    job = {
+        "base_model": str(tiny_model),
+        "samples": str(samples),
+        "output_dir": str(tmp / "out; $(echo pwned)"),
+        "epochs": 6,
+        "batch_size": 2,
+        "grad_accumulation": 1,
+        "learning_rate": 0.03,
+        "warmup_steps": 0,
+        "lora_rank": 8,
+        # all linear layers: attention alone barely moves a randomly initialised tiny model
+        "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        "threads": 1,
+    }
+    job.update(over)
+    return job
+
+
+@pytest.fixture(scope="session")
+def tiny_trained(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One training run on the tiny model, shared by the evaluate and export tests: its job
+    (samples file, output_dir with adapter/ and model/) and its done event."""
+    tmp = tmp_path_factory.mktemp("trained")
+    job = tiny_job(tiny_model, tmp, export_gguf_lora=False)
+    code, events, stderr = run_trainer(job, tmp)
+    assert code == 0, stderr
+    return {"job": job, "done": events[-1], "out": Path(job["output_dir"])}
+
+
+def run_cli(args: list[str], timeout: float = 300, env: dict | None = None) -> tuple[int, list[dict], str]:
+    """``python -m web4_trainer ARGS`` as the bridge runs it; returns (exit code, events, stderr)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "web4_trainer", *args],
+        cwd=str(PYTHON_DIR),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(PYTHON_DIR), **(env or {})},
+    )
+    return proc.returncode, [json.loads(line) for line in proc.stdout.splitlines()], proc.stderr

@@ -19,6 +19,12 @@ def test_defaults_follow_the_plan(tmp_path):
     assert (job.epochs, job.batch_size, job.grad_accumulation, job.learning_rate, job.warmup_steps, job.max_length) == (1, 1, 4, 1e-4, 10, 2048)
     assert job.padding == "longest"  # never padded to max_length by default
     assert job.device == "auto" and job.parent_adapter is None and job.serve_format == "auto"
+    assert (job.min_steps, job.max_epochs, job.metadata) == (0, 10, {})
+
+
+def test_metadata_is_kept_verbatim(tmp_path):
+    meta = {"run_id": "r1", "replayed": ["p1", "p2"], "share": 0.25, "deep": {"x": None}}
+    assert parse_job(minimal(tmp_path) | {"metadata": meta, "min_steps": 6, "max_epochs": 3}).metadata == meta
 
 
 def test_relative_paths_are_relative_to_the_job_file(tmp_path):
@@ -48,6 +54,11 @@ def test_gguf_base_is_recognised(tmp_path):
         ({"lr": 0.1}, "unknown field(s) lr"),
         ({"target_modules": []}, "target_modules must name at least one module"),
         ({"use_cache": True, "device": "tpu"}, "unknown field(s) use_cache"),
+        ({"min_steps": -1}, "min_steps must be >= 0"),
+        ({"min_steps": 2.5}, "min_steps must be int, got 2.5"),
+        ({"max_epochs": 0}, "max_epochs must be >= 1"),
+        ({"metadata": ["run-1"]}, 'metadata must be an object, got ["run-1"]'),
+        ({"metadata": "run-1"}, 'metadata must be an object, got "run-1"'),
     ],
 )
 def test_bad_fields_are_named(tmp_path, change, expected):

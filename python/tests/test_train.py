@@ -11,27 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import PYTHON_DIR, convention_rows, run_trainer, write_samples
-
-
-def tiny_job(tiny_model: Path, tmp: Path, **over) -> dict:
-    samples = write_samples(tmp / "samples (day 1).jsonl", convention_rows(8))
-    job = {
-        "base_model": str(tiny_model),
-        "samples": str(samples),
-        "output_dir": str(tmp / "out; $(echo pwned)"),
-        "epochs": 6,
-        "batch_size": 2,
-        "grad_accumulation": 1,
-        "learning_rate": 0.03,
-        "warmup_steps": 0,
-        "lora_rank": 8,
-        # all linear layers: attention alone barely moves a randomly initialised tiny model
-        "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-        "threads": 1,
-    }
-    job.update(over)
-    return job
+from conftest import PYTHON_DIR, convention_rows, run_trainer, tiny_job, write_samples
 
 
 def test_tiny_run_writes_adapter_model_and_manifest(tiny_model, tmp_path):
@@ -230,3 +210,53 @@ def test_real_smollm2_gguf_learns_and_round_trips(smollm2_gguf, tmp_path):
     assert (from_gguf - adapted).abs().max().item() < 0.2
     assert torch.equal(from_gguf[0, -1].topk(5).indices, adapted[0, -1].topk(5).indices)
     print(f"real SmolLM2 run + checks: {time.monotonic() - t0:.1f}s")
+
+
+def test_min_steps_adds_epochs_on_a_small_night(tiny_model, tmp_path):
+    """The plan's recipe on 3 samples (batch 1, grad accumulation 4) is 1 step per epoch;
+    min_steps 6 makes it 6 epochs, 6 steps; caller metadata lands in the manifest verbatim."""
+    meta = {"run_id": "night-2026-11-25", "replay_share": 0.3, "replayed_pdcas": ["p1", "p7"], "nested": {"a": [1, None]}}
+    job = tiny_job(tiny_model, tmp_path, epochs=1, batch_size=1, grad_accumulation=4, min_steps=6, metadata=meta, serve_format="none", export_gguf_lora=False)
+    write_samples(Path(job["samples"]), convention_rows(3))
+    code, events, stderr = run_trainer(job, tmp_path)
+    assert code == 0, stderr
+    start, done = events[0], events[-1]
+    assert (start["epochs"], start["steps"]) == (6, 6)
+    assert [e["step"] for e in events if e["event"] == "progress"] == [1, 2, 3, 4, 5, 6]
+    assert [e["epoch"] for e in events if e["event"] == "progress"] == [1, 2, 3, 4, 5, 6]
+    assert done["steps"] == 6
+    manifest = json.loads((Path(job["output_dir"]) / "manifest.json").read_text())
+    assert (manifest["epochs_run"], manifest["min_steps"], manifest["max_epochs"], manifest["steps"]) == (6, 6, 10, 6)
+    assert manifest["job_metadata"] == meta
+    assert "metadata" not in manifest["hyperparameters"]
+
+
+def test_effective_epochs():
+    from web4_trainer.job import TrainJob
+    from web4_trainer.train import effective_epochs, planned_steps
+
+    def job(**kw):
+        return TrainJob(base_model="b", samples="s", output_dir="o", **{"batch_size": 1, "grad_accumulation": 4, **kw})
+
+    assert effective_epochs(3, job(min_steps=6)) == 6 and planned_steps(3, job(min_steps=6)) == 6
+    assert effective_epochs(3, job(min_steps=6, max_epochs=4)) == 4 and planned_steps(3, job(min_steps=6, max_epochs=4)) == 4  # capped
+    assert effective_epochs(3, job(min_steps=6, max_epochs=4, epochs=8)) == 8  # the cap never lowers epochs
+    assert effective_epochs(3, job()) == 1 and effective_epochs(3, job(epochs=2)) == 2  # off by default
+    # 9 samples, batch 2, grad accumulation 2: ceil(ceil(9/2)/2) = 3 steps per epoch; 7 steps -> 3 epochs (9 steps)
+    assert effective_epochs(9, job(batch_size=2, grad_accumulation=2, min_steps=7)) == 3
+    assert planned_steps(9, job(batch_size=2, grad_accumulation=2, min_steps=7)) == 9
+    assert effective_epochs(100, job(min_steps=6)) == 1  # 25 steps per epoch already
+
+
+def test_a_full_disk_reported_by_a_native_writer_is_an_io_error():
+    """safetensors (Rust) and gguf report ENOSPC as their own exception type, with the OS error in the text."""
+    from web4_trainer.events import TrainerError
+    from web4_trainer.train import classify_failure
+
+    class SafetensorError(Exception):
+        pass
+
+    err = classify_failure(SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)"), "training")
+    assert isinstance(err, TrainerError) and err.kind == "io" and err.exit_code == 3
+    other = SafetensorError("Error while serializing: header too large")
+    assert classify_failure(other, "training") is other

@@ -44,13 +44,21 @@ class Example:
     def answer_tokens(self) -> int:
         return sum(1 for t in self.labels if t != IGNORE_INDEX)
 
+    @property
+    def scored_tokens(self) -> int:
+        """Answer tokens that a causal LM predicts (every one but a first token, which has
+        nothing before it): the denominator of the loss."""
+        return sum(1 for t in self.labels[1:] if t != IGNORE_INDEX)
+
     def __len__(self) -> int:
         return len(self.input_ids)
 
 
-def read_samples(path: str | Path) -> tuple[list[Sample], str]:
+def read_samples(path: str | Path, allow_empty: bool = False) -> tuple[list[Sample], str]:
     """Parse the samples file; returns the samples and the file's sha256.
-    Every bad line is reported with its number, so the file can be fixed in one go."""
+    Every bad line is reported with its number, so the file can be fixed in one go.
+    A file without samples is an error unless ``allow_empty`` (evaluation: a first night has
+    no retention set yet)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -92,7 +100,7 @@ def read_samples(path: str | Path) -> tuple[list[Sample], str]:
     if problems:
         more = " (first 20 shown)" if len(problems) >= 20 else ""
         raise bad_input(f"samples file {p} has bad lines{more}: " + "; ".join(problems))
-    if not samples:
+    if not samples and not allow_empty:
         raise bad_input(f"samples file {p} holds no samples", hint="the bridge skips training when there is nothing to learn; check the file it wrote")
     return samples, digest
 

@@ -7,12 +7,16 @@ One JSON object per line on stdout, nothing else there (logs go to stderr):
     {"event": "done", "adapter_dir": ..., "model_dir": ..., "loss": x, "runtime_s": t, ...}
     {"event": "error", "kind": "oom|bad_input|interrupted|io|internal", "message": ..., "hint": ...}
 
+``evaluate`` and ``export`` use the same stream with their own ``start``/``done`` fields (and
+``evaluate`` one ``eval`` event per model and sample set); see ``evaluate.py`` and ``export.py``.
+
 Each error kind ends the process with its own exit code (``EXIT_CODES``), so a caller that
 only sees the exit status still knows what happened.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import sys
@@ -74,12 +78,29 @@ class EventStream:
     def __init__(self, out: TextIO | None = None):
         self._out = out if out is not None else sys.stdout
         self._t0 = time.monotonic()
+        self.closed = False
+        """True once the reader went away (EPIPE): later events are dropped, not raised."""
 
     def emit(self, event: str, **fields: Any) -> dict[str, Any]:
         record = {"event": event, **_clean(fields)}
-        self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
-        self._out.flush()
+        if self.closed:
+            return record
+        try:
+            self._out.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self._out.flush()
+        except OSError as e:
+            if e.errno != errno.EPIPE:
+                raise
+            # The reader (the parent) is gone; the parent watch stops the work. Raising here
+            # would turn a clean stop into a crash in the middle of a step.
+            self.closed = True
         return record
+
+    def fileno(self) -> int | None:
+        try:
+            return self._out.fileno()
+        except (AttributeError, OSError, ValueError):
+            return None
 
     def start(self, **fields: Any) -> dict[str, Any]:
         return self.emit("start", **fields)

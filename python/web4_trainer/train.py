@@ -13,8 +13,6 @@ import math
 import os
 import platform
 import shutil
-import signal
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,30 +21,9 @@ from typing import Any, Callable
 from .data import Example, collate, plan_batches, read_samples, tokenize_samples
 from .events import EventStream, TrainerError, bad_input
 from .job import TrainJob
+from .lifecycle import StopFlag, log
 
-log = lambda msg: print(f"[web4_trainer] {msg}", file=sys.stderr, flush=True)  # noqa: E731
-
-
-class StopFlag:
-    """Set by SIGTERM/SIGINT; the loop checks it between micro-batches and between writes.
-    A second signal stops at once (the temporary folder is still removed)."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-
-    def install(self) -> None:
-        def handler(signum: int, _frame: Any) -> None:
-            if self.signal is not None:
-                raise KeyboardInterrupt
-            self.signal = signum
-            log(f"received signal {signum}: stopping after the current step")
-
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
-
-    def check(self) -> None:
-        if self.signal is not None:
-            raise TrainerError("interrupted", f"training interrupted by signal {self.signal}; no output was written")
+__all__ = ["StopFlag", "train", "train_loop", "planned_steps", "effective_epochs", "write_servable_model", "load_model", "partial_path"]
 
 
 def sha256_path(path: str) -> str:
@@ -65,7 +42,9 @@ def sha256_path(path: str) -> str:
     return h.hexdigest()
 
 
-def choose_device(job: TrainJob) -> tuple[str, Any]:
+def choose_device(job: Any) -> tuple[str, Any]:
+    """``job.device`` (auto | cpu | cuda) -> (device, dtype): bf16 on CUDA (fp16 where bf16 is
+    missing), fp32 on CPU."""
     import torch
 
     cuda = torch.cuda.is_available()
@@ -77,26 +56,86 @@ def choose_device(job: TrainJob) -> tuple[str, Any]:
     return device, torch.float32
 
 
-def load_base(job: TrainJob, dtype: Any) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _where(path: str) -> tuple[str, dict[str, Any]]:
+    if path.lower().endswith(".gguf"):
+        return os.path.dirname(path), {"gguf_file": os.path.basename(path)}
+    return path, {}
 
-    if job.base_is_gguf:
-        where, kwargs = os.path.dirname(job.base_model), {"gguf_file": os.path.basename(job.base_model)}
-    else:
-        where, kwargs = job.base_model, {}
+
+def _load_error(what: str, path: str, e: BaseException) -> TrainerError:
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    hint = f"point {what} at a local model folder or .gguf file" + (" (HF_HUB_OFFLINE=1: nothing is downloaded)" if offline else "")
+    return bad_input(f"cannot load {what.replace('_', ' ')} {path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}", hint)
+
+
+def load_tokenizer(path: str, what: str = "base_model") -> Any:
+    from transformers import AutoTokenizer
+
+    where, kwargs = _where(path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs)
     except (OSError, ValueError) as e:
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-        hint = "point base_model at a local model folder or .gguf file" + (" (HF_HUB_OFFLINE=1: nothing is downloaded)" if offline else "")
-        raise bad_input(f"cannot load base model {job.base_model}: {str(e).splitlines()[0]}", hint) from None
-    if getattr(model.config, "quantization_config", None) is not None and job.base_is_gguf:
-        # The GGUF was dequantized on load; the merged model we save is a plain float model.
-        del model.config.quantization_config
+        raise _load_error(what, path, e) from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer, model
+    return tokenizer
+
+
+def load_model(path: str, dtype: Any, what: str = "base_model") -> Any:
+    """A causal LM from a Hugging Face folder (or hub id) or a ``.gguf`` file (dequantized to
+    ``dtype``). ``what`` names the job field in the error a broken model gives."""
+    from transformers import AutoModelForCausalLM
+
+    where, kwargs = _where(path)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **kwargs)
+    except (OSError, ValueError) as e:
+        raise _load_error(what, path, e) from None
+    if getattr(model.config, "quantization_config", None) is not None and path.lower().endswith(".gguf"):
+        # The GGUF was dequantized on load; the merged model we save is a plain float model.
+        del model.config.quantization_config
+    return model
+
+
+def load_base(job: Any, dtype: Any) -> tuple[Any, Any]:
+    return load_tokenizer(job.base_model), load_model(job.base_model, dtype)
+
+
+def resolve_serve_format(serve_format: str, base_model: str) -> str:
+    """``auto`` -> ``gguf`` for a ``.gguf`` base (its metadata is copied), else ``safetensors``."""
+    if serve_format == "auto":
+        return "gguf" if base_model.lower().endswith(".gguf") else "safetensors"
+    return serve_format
+
+
+def write_servable_model(peft_model: Any, tokenizer: Any, base_model: str, dest: Path, serve_format: str, gguf_dtype: str = "f16") -> dict[str, Any]:
+    """Merge the LoRA into the base weights (``merge_and_unload``; ``peft_model`` is consumed)
+    and write the model Ollama serves into the new folder ``dest``: ``model.gguf`` under the
+    base GGUF's metadata, or a safetensors folder with the tokenizer. Returns what was written
+    (``format``, ``bytes``, ``merge_s`` …)."""
+    from .export_gguf import write_merged_gguf
+
+    serve_format = resolve_serve_format(serve_format, base_model)
+    if serve_format not in ("gguf", "safetensors"):
+        raise ValueError(f"serve_format {serve_format!r}")
+    t_merge = time.monotonic()
+    merged = peft_model.merge_and_unload()
+    # Training turns the KV cache off; the served model's config asks for it again (generation
+    # wants it), so a training run and an ``export`` of its adapter write the same config.
+    merged.config.use_cache = True
+    dest.mkdir()
+    if serve_format == "gguf":
+        info = write_merged_gguf(merged, base_model, dest / "model.gguf", dtype=gguf_dtype)
+    else:
+        merged.save_pretrained(str(dest), safe_serialization=True)
+        tokenizer.save_pretrained(str(dest))
+        info = {"bytes": sum(f.stat().st_size for f in dest.iterdir() if f.is_file())}
+    return {"format": serve_format, "merge_s": round(time.monotonic() - t_merge, 2), **info}
+
+
+def partial_path(out: Path) -> Path:
+    """The hidden sibling an output is written into before the final rename."""
+    return out.parent / f".{out.name}.partial-{os.getpid()}"
 
 
 def attach_lora(job: TrainJob, model: Any) -> Any:
@@ -158,22 +197,36 @@ def train(job: TrainJob, events: EventStream, stop: StopFlag | None = None, on_s
     stop = stop or StopFlag()
     t0 = time.monotonic()
     out = Path(job.output_dir)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    tmp = partial_path(out)
+    stop.add_cleanup(tmp)
     try:
         return _train(job, events, stop, t0, out, tmp, on_step)
     except TrainerError:
         raise
-    except KeyboardInterrupt:
-        raise TrainerError("interrupted", "training interrupted; no output was written") from None
     except BaseException as e:  # classify, never leak a traceback as the only signal
-        if _is_oom(e):
-            raise TrainerError("oom", f"out of memory: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
-        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT):
-            raise TrainerError("io", f"cannot write the output: {e}") from None
-        raise
+        raise classify_failure(e, "training") from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def classify_failure(e: BaseException, activity: str) -> BaseException:
+    """The protocol error for an exception that escaped the work (or ``e`` itself when it is
+    none of interrupt, out of memory, or an unwritable output)."""
+    if isinstance(e, TrainerError):
+        return e
+    if isinstance(e, KeyboardInterrupt):
+        return TrainerError("interrupted", f"{activity} interrupted; no output was written")
+    if _is_oom(e):
+        return TrainerError("oom", f"out of memory: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT):
+        return TrainerError("io", f"cannot write the output: {e}")
+    # Writers in native code (safetensors, gguf) report a full disk as their own error type,
+    # with the OS error only in the text.
+    text = str(e)
+    if "No space left on device" in text or "os error 28" in text or "Disk quota exceeded" in text:
+        return TrainerError("io", f"cannot write the output: {text.splitlines()[0]}")
+    return e
 
 
 def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: Path, tmp: Path, on_step: Callable[[int], None] | None) -> dict[str, Any]:
@@ -212,7 +265,7 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         tokens=sum(len(e) for e in examples),
         answer_tokens=sum(e.answer_tokens for e in examples),
         steps=planned_steps(len(examples), job),
-        epochs=job.epochs,
+        epochs=effective_epochs(len(examples), job),
         device=device,
         dtype=str(dtype).replace("torch.", ""),
         trainable_params=n_trainable,
@@ -233,7 +286,7 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
     tokenizer.save_pretrained(str(tmp / "adapter"))
     files["adapter"] = "adapter"
     stop.check()
-    from .export_gguf import write_lora_gguf, write_merged_gguf
+    from .export_gguf import write_lora_gguf
 
     if job.export_gguf_lora:
         try:
@@ -241,20 +294,9 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         except TrainerError as e:  # optional output: the merged model is what serves
             log(f"adapter.gguf not written: {e.message}")
     stop.check()
-    serve_format = job.serve_format
-    if serve_format == "auto":
-        serve_format = "gguf" if job.base_is_gguf else "safetensors"
+    serve_format = resolve_serve_format(job.serve_format, job.base_model)
     if serve_format != "none":
-        t_merge = time.monotonic()
-        merged = model.merge_and_unload()
-        (tmp / "model").mkdir()
-        if serve_format == "gguf":
-            info = write_merged_gguf(merged, job.base_model, tmp / "model" / "model.gguf", dtype=job.gguf_dtype)
-        else:
-            merged.save_pretrained(str(tmp / "model"), safe_serialization=True)
-            tokenizer.save_pretrained(str(tmp / "model"))
-            info = {"bytes": sum(f.stat().st_size for f in (tmp / "model").iterdir())}
-        files["model"] = {"dir": "model", "format": serve_format, "merge_s": round(time.monotonic() - t_merge, 2), **info}
+        files["model"] = {"dir": "model", **write_servable_model(model, tokenizer, job.base_model, tmp / "model", serve_format, job.gguf_dtype)}
     stop.check()
 
     runtime = time.monotonic() - t0
@@ -265,7 +307,11 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         "base_model_sha256": sha256_path(job.base_model) if os.path.exists(job.base_model) else None,
         "parent_adapter": job.parent_adapter,
         "samples": {"file": job.samples, "count": len(examples), "sha256": samples_sha, "truncated": sum(e.truncated for e in examples)},
-        "hyperparameters": {k: v for k, v in job.to_dict().items() if k not in ("base_model", "samples", "output_dir", "parent_adapter")},
+        "hyperparameters": {k: v for k, v in job.to_dict().items() if k not in ("base_model", "samples", "output_dir", "parent_adapter", "metadata")},
+        "epochs_run": stats.epochs,
+        "min_steps": job.min_steps,
+        "max_epochs": job.max_epochs,
+        "job_metadata": job.metadata,
         "model_type": getattr(model.config, "model_type", None),
         "chat_template": getattr(tokenizer, "chat_template", None),
         "eos_token": tokenizer.eos_token,
@@ -309,8 +355,21 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
     )
 
 
+def steps_per_epoch(n_examples: int, job: TrainJob) -> int:
+    return math.ceil(math.ceil(n_examples / job.batch_size) / job.grad_accumulation)
+
+
+def effective_epochs(n_examples: int, job: TrainJob) -> int:
+    """``epochs``, raised (up to ``max_epochs``) until the run makes ``min_steps`` optimizer
+    steps: max(epochs, min(max_epochs, ceil(min_steps / steps per epoch)))."""
+    per_epoch = steps_per_epoch(n_examples, job)
+    if job.min_steps <= 0 or per_epoch == 0:
+        return job.epochs
+    return max(job.epochs, min(job.max_epochs, math.ceil(job.min_steps / per_epoch)))
+
+
 def planned_steps(n_examples: int, job: TrainJob) -> int:
-    return math.ceil(math.ceil(n_examples / job.batch_size) / job.grad_accumulation) * job.epochs
+    return steps_per_epoch(n_examples, job) * effective_epochs(n_examples, job)
 
 
 @dataclass
@@ -324,6 +383,8 @@ class LoopStats:
     train_cpu_s: float
     """CPU time of all the process's threads during the loop: on a shared machine it tracks the
     work done far better than wall time does."""
+    epochs: int = 0
+    """Epochs run (``effective_epochs``)."""
 
 
 def train_loop(
@@ -345,6 +406,7 @@ def train_loop(
     trainable = [p for p in model.parameters() if p.requires_grad]
     lengths = [len(e) for e in examples]
     total_steps = planned_steps(len(examples), job)
+    epochs = effective_epochs(len(examples), job)
     pad_to = job.max_length if job.padding == "max_length" else None
     step = 0
     step_losses: list[float] = []
@@ -354,7 +416,7 @@ def train_loop(
     cpu_train = time.process_time()
     last_epoch_loss_sum = 0.0
     last_epoch_tokens = 0
-    for epoch in range(job.epochs):
+    for epoch in range(epochs):
         batches = plan_batches(lengths, job.batch_size, job.sort_by_length, job.seed + epoch)
         last_epoch_loss_sum, last_epoch_tokens = 0.0, 0
         for g in range(0, len(batches), job.grad_accumulation):
@@ -401,7 +463,7 @@ def train_loop(
         torch.cuda.synchronize()
     return LoopStats(
         step, step_losses, useful_tokens, padded_tokens, time.monotonic() - t_train,
-        last_epoch_loss_sum / max(last_epoch_tokens, 1), time.process_time() - cpu_train,
+        last_epoch_loss_sum / max(last_epoch_tokens, 1), time.process_time() - cpu_train, epochs,
     )
 
 

@@ -7,3 +7,5 @@ export * from './training-progress.js';
 export * from './train-job.js';
 export * from './trainer-location.js';
 export * from './train-adapter.js';
+export * from './evaluate-models.js';
+export * from './export-model.js';

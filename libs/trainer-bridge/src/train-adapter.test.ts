@@ -40,16 +40,22 @@ describe('trainAdapter', () => {
     expect(existsSync(join(outputDir, 'adapter', 'adapter_config.json'))).toBe(true);
 
     const secondDir = join(setup.root, 'outputs', 'web4_balanced_lora_day2');
+    const pids: number[] = [];
     const second = await trainAdapter({
       items,
       outputDir: secondDir,
       parentAdapter: first.result.done.adapter_dir,
       settings: setup.settings,
       cacheDir: setup.cacheDir,
-      jobOverrides: TINY_JOB,
+      // a small night: 2 samples, batch 2 → 1 step per epoch; min_steps 5 makes it 5 epochs
+      jobOverrides: { ...TINY_JOB, min_steps: 5, max_epochs: 8, metadata: { runId: 'r-2', replayIds: ['p1'], share: 0.2 } },
       progress: null,
+      onSpawn: (pid) => pids.push(pid),
     });
     if (second.status !== 'trained') throw new Error('expected a training run');
     expect(second.manifest.parent_adapter).toBe(first.result.done.adapter_dir);
+    expect(pids).toHaveLength(1);
+    expect(second.result.start).toMatchObject({ epochs: 5, steps: 5 });
+    expect(second.manifest).toMatchObject({ epochs_run: 5, min_steps: 5, max_epochs: 8, steps: 5, job_metadata: { runId: 'r-2', replayIds: ['p1'], share: 0.2 } });
   }, 300_000);
 });

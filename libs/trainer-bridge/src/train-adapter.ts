@@ -29,6 +29,8 @@ export interface TrainAdapterOptions {
   /** Default: a progress bar when stderr is a terminal. `null`: none. */
   progress?: TrainingProgress | null;
   onEvent?: (event: TrainerEvent) => void;
+  /** Called with the trainer's pid once it runs (the loop records it to find a stray trainer after a crash). */
+  onSpawn?: (pid: number) => void;
   repoRoot?: string;
 }
 
@@ -79,6 +81,7 @@ export async function trainAdapter(o: TrainAdapterOptions): Promise<TrainAdapter
       ...(o.signal ? { signal: o.signal } : {}),
       ...(progress ? { progress } : {}),
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+      ...(o.onSpawn ? { onSpawn: o.onSpawn } : {}),
     });
     const manifest = JSON.parse(readFileSync(result.done.manifest, 'utf8')) as Record<string, unknown>;
     return { status: 'trained', samples: samples.length, jobFile, samplesFile, result, manifest };

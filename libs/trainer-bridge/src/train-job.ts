@@ -31,6 +31,12 @@ export interface TrainJobFile {
   serve_format?: 'auto' | 'gguf' | 'safetensors' | 'none';
   gguf_dtype?: 'f16' | 'f32';
   export_gguf_lora?: boolean;
+  /** Optimizer steps the run makes at least: more epochs on a small night (trainer default 0: off). */
+  min_steps?: number;
+  /** Caps the epochs added for `min_steps`; never lowers `epochs` (trainer default 10). */
+  max_epochs?: number;
+  /** Free-form facts of the caller (run id, replay share, replayed PDCA ids …), copied verbatim into manifest.json as `job_metadata`. */
+  metadata?: Record<string, unknown>;
 }
 
 /** The job for one run from the `trainer` config section; `overrides` win (tests, benchmarks). */

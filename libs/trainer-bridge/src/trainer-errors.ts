@@ -46,11 +46,13 @@ export class TrainerOutputError extends TrainerError {
 
 /** The run took longer than `trainer.timeoutS` and was stopped. */
 export class TrainerTimeoutError extends TrainerError {
-  constructor(timeoutS: number, o: { stderrTail?: string } = {}) {
-    super('trainer_timeout', `training did not finish within ${timeoutS} s and was stopped`, {
+  /** `activity`: what was stopped (`training`, the default; `evaluation`, `export`). */
+  constructor(timeoutS: number, o: { stderrTail?: string; activity?: string } = {}) {
+    const { activity = 'training', ...rest } = o;
+    super('trainer_timeout', `${activity} did not finish within ${timeoutS} s and was stopped`, {
       hint: 'raise trainer.timeoutS, train on a GPU, or lower trainer.sampleCapChars / the number of samples',
       exitCode: 1,
-      ...o,
+      ...rest,
     });
   }
 }

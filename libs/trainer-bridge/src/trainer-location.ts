@@ -41,3 +41,11 @@ export function locateTrainer(settings: TrainerSettings, cacheDir: string, root:
     baseModel: settings.baseModel ? fromRoot(settings.baseModel) : assetLayout(cacheDir).baseGguf,
   };
 }
+
+/**
+ * A model given by the caller: a path (absolute, existing relative to the working directory, or
+ * a `.gguf` file) becomes absolute; anything else is a hub id and stays as it is.
+ */
+export function modelArgument(p: string): string {
+  return isAbsolute(p) || p.toLowerCase().endsWith('.gguf') || existsSync(resolve(p)) ? resolve(p) : p;
+}

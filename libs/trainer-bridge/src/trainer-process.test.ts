@@ -44,7 +44,11 @@ describe('runTrainer (real trainer, tiny model)', () => {
     const { dir, jobFile, outputDir } = prepare('ok');
     const events: TrainerEvent[] = [];
     const progress = recordingProgress();
-    const result = await runTrainer({ python: setup.python, packageDir: setup.packageDir, jobFile, timeoutMs: 300_000, onEvent: (e) => events.push(e), progress });
+    const pids: number[] = [];
+    const result = await runTrainer({ python: setup.python, packageDir: setup.packageDir, jobFile, timeoutMs: 300_000, onEvent: (e) => events.push(e), progress, onSpawn: (pid) => pids.push(pid) });
+    expect(pids).toHaveLength(1);
+    expect(pids[0]).toBeGreaterThan(0);
+    expect(pids[0]).not.toBe(process.pid);
     expect(result.done.output_dir).toBe(outputDir);
     expect(existsSync(join(outputDir, 'manifest.json'))).toBe(true);
     expect(result.start?.steps).toBe(8);

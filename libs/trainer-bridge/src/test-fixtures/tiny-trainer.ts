@@ -43,3 +43,13 @@ export function commitSamples(n: number): TrainingSample[] {
 
 /** Fast settings for the tiny model. */
 export const TINY_JOB = { epochs: 2, batch_size: 2, grad_accumulation: 1, learning_rate: 0.01, warmup_steps: 0, threads: 1 } as const;
+
+/** A trained tiny adapter (+ its merged `model/`) in `<root>/<name>`, and the samples it learned. */
+export async function trainTinyAdapter(setup: ReturnType<typeof tinyTrainerSetup>, name: string): Promise<{ outputDir: string; samples: TrainingSample[] }> {
+  const { trainAdapter } = await import('../train-adapter.js');
+  const samples = commitSamples(6);
+  const outputDir = join(setup.root, name, 'web4_balanced_lora_x');
+  const r = await trainAdapter({ samples, outputDir, settings: setup.settings, cacheDir: setup.cacheDir, jobOverrides: { ...TINY_JOB, epochs: 4, learning_rate: 0.03, export_gguf_lora: false }, progress: null });
+  if (r.status !== 'trained') throw new Error('the tiny adapter was not trained');
+  return { outputDir, samples };
+}
