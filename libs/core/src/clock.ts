@@ -33,3 +33,18 @@ export function fileStamp(date: Date): string {
   const iso = date.toISOString();
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}_${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
 }
+
+/**
+ * A clock that starts at `start` and runs at real speed: a nightly run "as of" a given instant
+ * (WEB4_NOW, a replayed day) still shows how long each step took.
+ */
+export class RunningClock implements Clock {
+  private readonly origin = performance.now();
+  private readonly start: number;
+  constructor(start: Date) {
+    this.start = start.getTime();
+  }
+  now(): Date {
+    return new Date(this.start + (performance.now() - this.origin));
+  }
+}

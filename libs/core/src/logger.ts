@@ -27,6 +27,11 @@ export interface LoggerSetup {
   /** Also print to stderr: pretty on a terminal, JSON otherwise. Default true. */
   console?: boolean;
   name?: string;
+  /**
+   * Write the file synchronously on the caller's thread instead of through a worker: for jobs
+   * whose log must hold every line up to a crash (the nightly loop). Console output is off.
+   */
+  sync?: boolean;
 }
 
 /**
@@ -35,6 +40,13 @@ export interface LoggerSetup {
  */
 export function createLogger(setup: LoggerSetup = {}): Logger {
   const level = setup.level ?? process.env.WEB4_LOGGING__LEVEL ?? 'info';
+  if (setup.sync && setup.file) {
+    mkdirSync(dirname(setup.file), { recursive: true });
+    return pino(
+      { level, redact: { paths: redactPaths, censor: '[redacted]' }, ...(setup.name ? { name: setup.name } : {}) },
+      pino.destination({ dest: setup.file, sync: true, mkdir: true }),
+    );
+  }
   const targets: pino.TransportTargetOptions[] = [];
   if (setup.file) {
     mkdirSync(dirname(setup.file), { recursive: true });

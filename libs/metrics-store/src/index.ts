@@ -14,3 +14,5 @@ export * from './query-types-report.js';
 export * from './feedback-store.js';
 export * from './run-recorder.js';
 export * from './validation-log.js';
+export * from './model-registry-store.js';
+export * from './run-locks.js';

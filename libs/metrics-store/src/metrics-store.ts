@@ -4,6 +4,8 @@ import type { Compilable, Selectable } from 'kysely';
 import { DailyRollup, ROLLUP_COUNTERS } from './daily-rollup.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
 import { INSERT_COLUMNS, type QueryRow } from './query-record.js';
+import { ModelRegistryStore } from './model-registry-store.js';
+import { RunLocks } from './run-locks.js';
 import { RunRecorder } from './run-recorder.js';
 import type { DailySummaryTable, MetricsDatabase, QueryMetricsTable } from './schema/metrics-database.js';
 import { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
@@ -24,6 +26,8 @@ export interface MetricsStoreOptions extends SqliteFileOptions {
 export class MetricsStore {
   readonly runs: RunRecorder;
   readonly validations: ValidationLog;
+  readonly models: ModelRegistryStore;
+  readonly locks: RunLocks;
   private readonly clock: Clock;
   private insertQuery?: BetterSqlite3.Statement;
   private readSummaryHistogram?: BetterSqlite3.Statement;
@@ -36,6 +40,8 @@ export class MetricsStore {
     this.clock = options.clock ?? systemClock;
     this.runs = new RunRecorder(file, this.clock);
     this.validations = new ValidationLog(file, this.clock);
+    this.models = new ModelRegistryStore(file, this.clock);
+    this.locks = new RunLocks(file, this.clock);
   }
 
   static open(path: string, options: MetricsStoreOptions = {}): MetricsStore {

@@ -1,5 +1,5 @@
 import { type Clock, InputError } from '@web4/core';
-import type { Compilable, Selectable } from 'kysely';
+import { sql, type Compilable, type Selectable } from 'kysely';
 import type { MetricsDatabase, RunsTable } from './schema/metrics-database.js';
 import type { SqliteFile } from './sqlite-file.js';
 import { toStorageError } from './storage-error.js';
@@ -55,6 +55,27 @@ export class RunRecorder {
         .where('step', '=', step),
       `record end of ${runId}/${step}`,
     );
+  }
+
+  /** Merge facts into a step's details without changing its status (e.g. the pid of a child it started). */
+  note(runId: string, step: string, details: Record<string, unknown>): void {
+    const existing = this.steps(runId).find((s) => s.step === step);
+    if (!existing) throw new InputError(`Step ${step} of run ${runId} was never started; call start() first.`);
+    this.write(
+      this.file.db
+        .updateTable('runs')
+        .set({ details: JSON.stringify({ ...existing.details, ...details }) })
+        .where('run_id', '=', runId)
+        .where('step', '=', step),
+      `record details of ${runId}/${step}`,
+    );
+  }
+
+  /** Run ids, newest first (by when their first step was recorded); `prefix` selects a kind of run. */
+  runIds(limit = 50, prefix?: string): string[] {
+    let q = this.file.db.selectFrom('runs').select((eb) => ['run_id', eb.fn.min('id').as('first')]).groupBy('run_id');
+    if (prefix) q = q.where(sql<string>`substr(run_id, 1, ${prefix.length})`, '=', prefix);
+    return this.read(q.orderBy('first', 'desc').limit(limit)).map((r) => r.run_id);
   }
 
   /** Steps of one run in the order they started. */

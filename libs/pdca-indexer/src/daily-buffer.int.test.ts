@@ -22,11 +22,11 @@ describe('DailyBuffer (real Chroma, real embeddings)', () => {
 
     // Nothing can be cleared before it is archived and in history.
     await expect(buffer.clear(ids, '/nonexistent/archive.json')).rejects.toThrow(/archive/);
-    const archive = await buffer.archive(ids, `${fx.root}/logs`, new Date('2026-11-25T22:00:00Z'));
+    const { file: archive } = await buffer.archive(ids, `${fx.root}/logs`, new Date('2026-11-25T22:00:00Z'));
     expect(JSON.parse(readFileSync(archive, 'utf8')).items).toHaveLength(items.length);
     await expect(buffer.clear(ids, archive)).rejects.toThrow(/not in pdca_historical/);
 
-    expect(await buffer.markTrained(ids, 'batch-20261125')).toBe(ids.length);
+    expect(await buffer.markTrained(ids, 'batch-20261125', '2026-11-25T22:00:00.000Z')).toBe(ids.length);
     expect(await buffer.untrained()).toEqual([]);
     const embeddedBefore = fx.rag.embedder.embedded;
     expect(await buffer.copyToHistory(ids)).toBe(items.length);

@@ -29,9 +29,9 @@ describe('indexing again after the model or the chunk settings change', () => {
     // One PDCA is trained and cleared from the buffer: its row stays, with no chunks.
     const trainedId = first.files.find((f) => f.status === 'indexed')!.docId!;
     const buffer = new DailyBuffer(fx.rag);
-    await buffer.markTrained([trainedId], 'batch-test');
+    await buffer.markTrained([trainedId], 'batch-test', '2026-11-25T22:00:00.000Z');
     await buffer.copyToHistory([trainedId]);
-    const archive = await buffer.archive([trainedId], resolvePaths(fx.config).logsDir, new Date());
+    const { file: archive } = await buffer.archive([trainedId], resolvePaths(fx.config).logsDir, new Date());
     await buffer.clear([trainedId], archive);
 
     const smaller = reopened(fx, { size: 600, overlap: 90 });

@@ -137,6 +137,19 @@ export class ChromaTier implements RetrievalTier {
     }));
   }
 
+  /** Chunk ids and metadata of the given documents, without vectors or text (consistency checks). */
+  async metadataOf(name: CollectionName, docIds: readonly string[]): Promise<Array<{ id: string; metadata: Record<string, MetadataValue> }>> {
+    if (docIds.length === 0) return [];
+    const col = await this.collection(name);
+    const out: Array<{ id: string; metadata: Record<string, MetadataValue> }> = [];
+    for (let i = 0; i < docIds.length; i += 500) {
+      const ids = docIds.slice(i, i + 500);
+      const res = await this.call(`read ${name}`, () => col.get({ where: { doc_id: { $in: [...ids] } }, include: ['metadatas'] }));
+      res.ids.forEach((id, k) => out.push({ id, metadata: scalarMetadata(res.metadatas[k] ?? {}) }));
+    }
+    return out;
+  }
+
   async search(query: TierQuery): Promise<RetrievedItem[]> {
     if (!query.embedding) throw new Error('ChromaTier.search needs the query embedding');
     const embedding = query.embedding;

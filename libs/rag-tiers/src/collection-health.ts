@@ -5,6 +5,7 @@ import { COLLECTION_NAMES, type CollectionName } from './collections.js';
 import { GraphTier } from './graph-tier.js';
 import { MetadataTier } from './metadata-tier.js';
 import { chromaUrl } from './rag-stack.js';
+import { trainingConsistency, type TrainingConsistency } from './training-consistency.js';
 
 export interface CollectionHealthRow {
   collection: CollectionName;
@@ -24,6 +25,8 @@ export interface CollectionHealth {
   reachable: boolean;
   collections: CollectionHealthRow[];
   graph: { nodes: Record<string, number>; edges: Record<string, number> };
+  /** The cross-tier check of trained PDCAs (null when Chroma is down or nothing was indexed). */
+  training: TrainingConsistency | null;
   checkedAt: string;
 }
 
@@ -69,7 +72,15 @@ export async function collectionHealth(config: Web4Config, options: { chromaUrl?
       } else row.error = `Chroma at ${url} is not reachable`;
       collections.push(row);
     }
-    return { chromaUrl: url, reachable, collections, graph: graph ? await graph.counts() : { nodes: {}, edges: {} }, checkedAt: new Date().toISOString() };
+    let training: TrainingConsistency | null = null;
+    if (reachable && metadata && graph) {
+      try {
+        training = await trainingConsistency({ chroma, metadata, graph });
+      } catch {
+        training = null; // Chroma went away between the calls: the rows above already say so
+      }
+    }
+    return { chromaUrl: url, reachable, collections, graph: graph ? await graph.counts() : { nodes: {}, edges: {} }, training, checkedAt: new Date().toISOString() };
   } finally {
     await graph?.close();
     await metadata?.close();

@@ -41,3 +41,5 @@ export { MiniLmEmbedder, type MiniLmEmbedderOptions } from './embedding/minilm-e
 export { ragUsage, type RagUsage } from './rag-usage.js';
 export { backupTiers, restoreTiers, tierFiles, type TierFiles } from './tier-backup.js';
 export { DailyBuffer, type BufferChunk } from './daily-buffer.js';
+export { trainingConsistency, type TrainingConsistency, type TrainingMismatch } from './training-consistency.js';
+export type { MoveCheck } from './daily-buffer.js';

@@ -35,7 +35,7 @@ describe('MetadataTier', () => {
     expect(await m.countsByCollection()).toEqual({ daily_buffer: { documents: 2, chunks: 5 } });
     expect((await m.listDocuments('daily_buffer', { dateFrom: '2026-11-21' })).map((d) => d.docId)).toEqual(['b']);
     expect((await m.listDocuments('daily_buffer', { minQuality: 0.8 })).map((d) => d.docId)).toEqual(['a']);
-    expect(await m.markTrained('daily_buffer', ['a'], 'batch-1')).toBe(1);
+    expect(await m.markTrained('daily_buffer', ['a'], 'batch-1', '2026-11-25T22:00:00.000Z')).toBe(1);
     expect(await m.getDocument('daily_buffer', 'a')).toMatchObject({ trained: true, trainingBatch: 'batch-1' });
     expect((await m.listDocuments('daily_buffer', { trained: false })).map((d) => d.docId)).toEqual(['b']);
     const missing = await m.missingFiles(true);

@@ -28,6 +28,8 @@ interface DocumentTable {
   quality_score: number;
   indexed_at: string;
   index_signature: string | null;
+  /** When the nightly loop trained it (ISO), with training_batch. */
+  training_date: string | null;
 }
 
 interface PdcaAccessTable {
@@ -61,6 +63,8 @@ export interface DocumentRecord {
    * Null for rows written before this was recorded.
    */
   indexSignature?: string | null;
+  /** When the nightly loop marked it trained (ISO 8601); null for untrained or bulk-loaded history. */
+  trainingDate?: string | null;
 }
 
 export interface AccessRecord {
@@ -112,6 +116,7 @@ export class MetadataTier implements RetrievalTier {
     // Added after the first release: older files get the column, their rows a NULL signature.
     const columns = raw.prepare('PRAGMA table_info(documents)').all() as Array<{ name: string }>;
     if (!columns.some((c) => c.name === 'index_signature')) raw.exec('ALTER TABLE documents ADD COLUMN index_signature TEXT');
+    if (!columns.some((c) => c.name === 'training_date')) raw.exec('ALTER TABLE documents ADD COLUMN training_date TEXT');
     return new MetadataTier(db, raw);
   }
 
@@ -167,12 +172,12 @@ export class MetadataTier implements RetrievalTier {
     return Object.fromEntries(rows.map((r) => [r.collection, { documents: Number(r.documents), chunks: Number(r.chunks ?? 0) }]));
   }
 
-  /** Mark buffer documents trained in a batch (the nightly loop, after the canaries pass). */
-  async markTrained(collection: CollectionName, docIds: string[], batchId: string): Promise<number> {
+  /** Mark buffer documents trained in a batch (the nightly loop, after the gates pass). */
+  async markTrained(collection: CollectionName, docIds: string[], batchId: string, trainingDate: string): Promise<number> {
     if (docIds.length === 0) return 0;
     const result = await this.db
       .updateTable('documents')
-      .set({ trained: 1, training_batch: batchId })
+      .set({ trained: 1, training_batch: batchId, training_date: trainingDate })
       .where('collection', '=', collection)
       .where('doc_id', 'in', docIds)
       .executeTakeFirst();
@@ -325,6 +330,7 @@ function toRecord(r: DocumentTable): DocumentRecord {
     qualityScore: r.quality_score,
     indexedAt: r.indexed_at,
     indexSignature: r.index_signature,
+    trainingDate: r.training_date,
   };
 }
 
@@ -343,5 +349,6 @@ function fromRecord(r: DocumentRecord): DocumentTable {
     quality_score: r.qualityScore,
     indexed_at: r.indexedAt,
     index_signature: r.indexSignature ?? null,
+    training_date: r.trainingDate ?? null,
   };
 }

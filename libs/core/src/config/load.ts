@@ -142,6 +142,8 @@ function unwrap(schema: z.ZodType): z.ZodType {
   for (;;) {
     if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) {
       s = (s as unknown as { unwrap(): z.ZodType }).unwrap();
+    } else if (s instanceof z.ZodPipe) {
+      s = s.in as z.ZodType; // a transformed object (trainer presets): its input shape names the settings
     } else return s;
   }
 }

@@ -255,10 +255,25 @@ export const loggingSchema = z.object({
 });
 
 /**
- * The nightly training step (trainer-bridge → `python -m web4_trainer`). Hyper-parameter
- * defaults are the original plan's; the trainer pads batches to their own longest sample.
+ * Training recipes. `nightly` (the default) is built for a small team's day of 4-50 PDCAs: the
+ * plan's recipe makes 1-2 optimizer steps on such a night, all inside a warm-up that restarts
+ * every night, so the adapter barely moves (measured: 0.35 % lower next-day loss after 5
+ * nights). `nightly` warms up only when a new LoRA starts, uses a higher learning rate and
+ * makes at least `minSteps` optimizer steps (more epochs on a small night, capped by
+ * `maxEpochs`); the retention gate, not a timid learning rate, guards against forgetting
+ * (docs/benchmarks.md, "The nightly recipe"). `plan` is the original plan's values.
  */
-export const trainerSchema = z.object({
+export const TRAINER_PRESETS = {
+  nightly: { epochs: 1, batchSize: 1, gradAccumulation: 4, learningRate: 2e-4, warmupSteps: 10, warmup: 'new-adapter', minSteps: 8, maxEpochs: 6 },
+  plan: { epochs: 1, batchSize: 1, gradAccumulation: 4, learningRate: 1e-4, warmupSteps: 10, warmup: 'every-run', minSteps: 0, maxEpochs: 1 },
+} as const;
+export type TrainerPresetName = keyof typeof TRAINER_PRESETS;
+
+/**
+ * The nightly training step (trainer-bridge → `python -m web4_trainer`). The optimisation
+ * settings left unset take the values of `preset`; a value set here wins over the preset.
+ */
+const trainerFields = z.object({
   /** Python with the trainer's dependencies; relative paths are relative to the repository root. */
   python: z.string().default('python/.venv/bin/python'),
   /** Folder holding the `web4_trainer` package (put on PYTHONPATH); relative to the repository root. */
@@ -271,16 +286,27 @@ export const trainerSchema = z.object({
   loraAlpha: z.number().positive().default(32),
   loraDropout: z.number().min(0).max(0.99).default(0.05),
   targetModules: z.array(z.string()).min(1).default(['q_proj', 'k_proj', 'v_proj', 'o_proj']),
-  epochs: z.number().int().positive().default(1),
-  batchSize: z.number().int().positive().default(1),
-  gradAccumulation: z.number().int().positive().default(4),
-  learningRate: z.number().positive().max(1).default(1e-4),
+  /** Where the optimisation settings below come from when they are not set: `nightly` or `plan`. */
+  preset: z.enum(['nightly', 'plan']).default('nightly'),
+  /** Epochs at least (more are run to reach `minSteps`, up to `maxEpochs`). */
+  epochs: z.number().int().positive().optional(),
+  batchSize: z.number().int().positive().optional(),
+  gradAccumulation: z.number().int().positive().optional(),
+  learningRate: z.number().positive().max(1).optional(),
   /** Linear warm-up steps, then a constant learning rate. */
-  warmupSteps: z.number().int().min(0).default(10),
+  warmupSteps: z.number().int().min(0).optional(),
+  /** `new-adapter`: warm up only when a new LoRA starts (a continued adapter needs none). `every-run`: the plan's. */
+  warmup: z.enum(['new-adapter', 'every-run']).optional(),
+  /** Optimizer steps a night makes at least: a small night runs more epochs to reach it. */
+  minSteps: z.number().int().min(0).optional(),
+  /** The most epochs `minSteps` may ask for. */
+  maxEpochs: z.number().int().positive().optional(),
   /** Tokens per example; longer examples are cut (the answer keeps at least half). */
   maxLength: z.number().int().min(16).default(2048),
   /** `auto`: CUDA with bf16 when present, else CPU with fp32. */
   device: z.enum(['auto', 'cpu', 'cuda']).default('auto'),
+  /** CPU threads for training and evaluation; unset: torch's default (every core). */
+  threads: z.number().int().positive().optional(),
   /** Characters of PDCA text per sample; a longer PDCA becomes several samples ("part k of n"). */
   sampleCapChars: z.number().int().min(200).default(6000),
   /** The whole run (model load, training, export) is stopped after this many seconds. */
@@ -295,6 +321,57 @@ export const trainerSchema = z.object({
   quantize: z.string().default('q8_0'),
 });
 
+export const trainerSchema = trainerFields.transform((t) => {
+  const p = TRAINER_PRESETS[t.preset];
+  return {
+    ...t,
+    epochs: t.epochs ?? p.epochs,
+    batchSize: t.batchSize ?? p.batchSize,
+    gradAccumulation: t.gradAccumulation ?? p.gradAccumulation,
+    learningRate: t.learningRate ?? p.learningRate,
+    warmupSteps: t.warmupSteps ?? p.warmupSteps,
+    warmup: t.warmup ?? p.warmup,
+    minSteps: t.minSteps ?? p.minSteps,
+    maxEpochs: Math.max(t.maxEpochs ?? p.maxEpochs, t.epochs ?? p.epochs),
+  };
+});
+
+/** The nightly loop (evening-loop, rollback): its data, its gates, what it keeps. */
+export const eveningSchema = z.object({
+  /**
+   * Share of each night's samples (in %) that are older PDCAs from pdca_historical, chosen with
+   * `replaySeed`, so the adapter keeps rehearsing what it learned (replay against forgetting).
+   */
+  replaySharePct: z.number().min(0).max(90).default(20),
+  replaySeed: z.number().int().default(42),
+  /** Gates a candidate must pass before production moves (all of them). */
+  gates: z
+    .object({
+      /** Canary cases that must pass: 100 = every case of validation.canaryFile (the plan's 20/20). */
+      canaryPassPct: z.number().min(0).max(100).default(100),
+      /** Canary cases answered at once (Ollama batches concurrent requests). */
+      canaryConcurrency: z.number().int().min(1).max(32).default(4),
+      /** The candidate's loss on the night's own PDCAs must be lower than production's (it learned). */
+      requireNightLossDecrease: z.boolean().default(true),
+      /** The candidate may be worse than production on the retention set by at most this much (%). */
+      maxRetentionLossIncreasePct: z.number().min(0).max(100).default(2),
+      /** Older PDCAs in the fixed retention set (chosen once, seeded, stable across nights). */
+      retentionSetSize: z.number().int().min(1).max(500).default(8),
+      retentionSeed: z.number().int().default(7),
+    })
+    .default({ canaryPassPct: 100, canaryConcurrency: 4, requireNightLossDecrease: true, maxRetentionLossIncreasePct: 2, retentionSetSize: 8, retentionSeed: 7 }),
+  /** What is kept on disk: backups of the production adapter, rejected candidates, retired versions. */
+  retention: z
+    .object({
+      backups: z.number().int().min(1).default(7),
+      rejectedCandidates: z.number().int().min(0).default(5),
+      retiredVersions: z.number().int().min(0).default(10),
+    })
+    .default({ backups: 7, rejectedCandidates: 5, retiredVersions: 10 }),
+  /** Ollama calls of the loop (register, canaries, tag moves) give up after this long. */
+  ollamaTimeoutMs: z.number().int().positive().default(15 * 60_000),
+});
+
 export const configSchema = z.object({
   /** Where logs/, outputs/, backups/, models/, chroma/ live. Default: the working directory. */
   stateRoot: z.string().default('.'),
@@ -307,6 +384,7 @@ export const configSchema = z.object({
   schedule: scheduleSchema.default(scheduleSchema.parse({})),
   validation: validationSchema.default(validationSchema.parse({})),
   trainer: trainerSchema.default(trainerSchema.parse({})),
+  evening: eveningSchema.default(eveningSchema.parse({})),
   serving: servingSchema.default(servingSchema.parse({})),
 });
 

@@ -10,6 +10,10 @@ export interface MetricsDatabase {
   daily_summary: DailySummaryTable;
   runs: RunsTable;
   validations: ValidationsTable;
+  model_versions: ModelVersionsTable;
+  model_tags: ModelTagsTable;
+  model_events: ModelEventsTable;
+  run_locks: RunLocksTable;
   schema_migrations: SchemaMigrationsTable;
 }
 
@@ -89,6 +93,63 @@ export interface ValidationsTable {
   passed_cases: number;
   /** JSON object with per-case results. */
   details: ColumnType<string, string | undefined, string>;
+}
+
+/** Every adapter the nightly loop trained (libs/rollback's registry): one immutable version each. */
+export interface ModelVersionsTable {
+  /** `v<YYYYMMDD_HHMMSS>` of the run that trained it. */
+  version: string;
+  /** Its folder: outputs/web4_balanced_lora_<stamp> (adapter/, model/, manifest.json). */
+  dir: string;
+  created_at: string;
+  run_id: string | null;
+  /** The version it continued from; `base` for a LoRA started on the base model. */
+  parent_version: string | null;
+  /** trained | promoted | rejected | rolled_back */
+  state: string;
+  /** Why it was rejected or rolled back. */
+  reason: string | null;
+  samples: number;
+  train_loss: number | null;
+  /** JSON: the gate results (canaries, regressions, loss gate). */
+  gates: string | null;
+  /** JSON: facts from the manifest and the run (steps, tokens, runtime, replayed PDCAs …). */
+  details: ColumnType<string, string | undefined, string>;
+  /** Its own immutable Ollama name (web4-agent:v20261125-220000); the moving tags are copies. */
+  ollama_name: string;
+  manifest_sha256: string;
+  promoted_at: string | null;
+}
+
+/** Which version each serving tag holds: latest (production), previous, candidate. `base` = the base model. */
+export interface ModelTagsTable {
+  tag: string;
+  version: string;
+  updated_at: string;
+}
+
+/** Promotions, rejections and rollbacks, in order: who held production when, and why it changed. */
+export interface ModelEventsTable {
+  id: Generated<number>;
+  at: string;
+  /** registered | promoted | rejected | rolled_back | restored */
+  action: string;
+  version: string;
+  from_version: string | null;
+  run_id: string | null;
+  reason: string | null;
+}
+
+/** One row per held lock (the nightly loop's): the holder's pid, its start time and host. */
+export interface RunLocksTable {
+  name: string;
+  pid: number;
+  /** The process's start time (/proc/<pid>/stat), so a reused pid does not keep a dead holder's lock. */
+  pid_start: string | null;
+  host: string;
+  /** What holds it, e.g. `evening run night_20261125_220000`. */
+  owner: string;
+  acquired_at: string;
 }
 
 export interface SchemaMigrationsTable {

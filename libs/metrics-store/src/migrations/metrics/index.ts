@@ -3,6 +3,7 @@ import { queryMetrics001 } from './001_query_metrics.js';
 import { dailySummary002 } from './002_daily_summary.js';
 import { runs003 } from './003_runs.js';
 import { validations004 } from './004_validations.js';
+import { modelRegistry005 } from './005_model_registry.js';
 
 /** Listed, not discovered from the folder, so the esbuild bundle of the CLI carries them. */
-export const metricsMigrations: Migration[] = [queryMetrics001, dailySummary002, runs003, validations004];
+export const metricsMigrations: Migration[] = [queryMetrics001, dailySummary002, runs003, validations004, modelRegistry005];
