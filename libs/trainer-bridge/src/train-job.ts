@@ -39,7 +39,11 @@ export interface TrainJobFile {
   metadata?: Record<string, unknown>;
 }
 
-/** The job for one run from the `trainer` config section; `overrides` win (tests, benchmarks). */
+/**
+ * The job for one run from the `trainer` config section (its preset already applied); `overrides`
+ * win (tests, benchmarks). With `warmup: new-adapter`, a run that continues an adapter does not
+ * warm up again: the learning rate a night starts at is the one the adapter was trained with.
+ */
 export function buildTrainJob(
   settings: TrainerSettings,
   paths: { baseModel: string; samples: string; outputDir: string; parentAdapter?: string | undefined },
@@ -58,9 +62,12 @@ export function buildTrainJob(
     batch_size: settings.batchSize,
     grad_accumulation: settings.gradAccumulation,
     learning_rate: settings.learningRate,
-    warmup_steps: settings.warmupSteps,
+    warmup_steps: settings.warmup === 'new-adapter' && paths.parentAdapter ? 0 : settings.warmupSteps,
+    min_steps: settings.minSteps,
+    max_epochs: settings.maxEpochs,
     max_length: settings.maxLength,
     device: settings.device,
+    ...(settings.threads ? { threads: settings.threads } : {}),
     // The GGUF LoRA is only needed when it is what gets served; the merged model always is written.
     export_gguf_lora: settings.serveMode === 'gguf-lora',
     ...overrides,

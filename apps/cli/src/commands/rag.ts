@@ -183,7 +183,16 @@ export const ragCommand: CommandModule<object, GlobalArgs> = {
               );
             }
             ctx.say(`graph: nodes ${JSON.stringify(health.graph.nodes)}, edges ${JSON.stringify(health.graph.edges)}`);
-            const bad = !health.reachable || health.collections.some((c) => c.consistent === false);
+            const t = health.training;
+            if (t) {
+              ctx.say(
+                `trained PDCAs across tiers (buffer metadata, graph, metadata tier): ${t.trainedDocuments} in ${t.batches} batches, ${t.checkedChunks} chunks checked — ${t.consistent ? '✓ consistent' : `⚠️ ${t.mismatches.length} mismatches`}`,
+              );
+              for (const m of t.mismatches.slice(0, 20)) ctx.say(`  ⚠️ ${m.collection} ${m.pdcaId}: ${m.problem}`);
+              if (t.mismatches.length > 20) ctx.say(`  … ${t.mismatches.length - 20} more (--json lists them all)`);
+              if (!t.consistent) ctx.say('  → `web4 evening resume` finishes an interrupted night; see docs/runbooks/evening_loop_troubleshooting.md');
+            }
+            const bad = !health.reachable || health.collections.some((c) => c.consistent === false) || (t !== null && !t.consistent);
             return bad ? (health.reachable ? 1 : 4) : 0;
           }),
       )

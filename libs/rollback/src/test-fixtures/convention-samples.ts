@@ -57,5 +57,6 @@ export const PROOF_JOB_OVERRIDES = {
   grad_accumulation: 1,
   learning_rate: 1e-3,
   warmup_steps: 2,
+  min_steps: 0,
   export_gguf_lora: true,
 } as const;

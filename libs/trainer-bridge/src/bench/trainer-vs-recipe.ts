@@ -46,7 +46,7 @@ function realisticItems(root: string, n: number): BufferItem[] {
 
 async function run(label: string, padding: 'longest' | 'max_length', ctx: { dir: string; samplesFile: string; python: string; packageDir: string; baseModel: string; settings: ReturnType<typeof loadConfig>['config']['trainer'] }): Promise<DoneEvent> {
   const outputDir = join(ctx.dir, `out-${label}`);
-  const job = buildTrainJob(ctx.settings, { baseModel: ctx.baseModel, samples: ctx.samplesFile, outputDir }, { padding, serve_format: 'none', export_gguf_lora: false, device: 'cpu', warmup_steps: 0 });
+  const job = buildTrainJob(ctx.settings, { baseModel: ctx.baseModel, samples: ctx.samplesFile, outputDir }, { padding, serve_format: 'none', export_gguf_lora: false, device: 'cpu', warmup_steps: 0, min_steps: 0 }); // one epoch each: the same work on both sides
   const jobFile = join(ctx.dir, `job-${label}.json`);
   writeFileSync(jobFile, JSON.stringify(job));
   const t0 = Date.now();

@@ -42,7 +42,7 @@ export function commitSamples(n: number): TrainingSample[] {
 }
 
 /** Fast settings for the tiny model. */
-export const TINY_JOB = { epochs: 2, batch_size: 2, grad_accumulation: 1, learning_rate: 0.01, warmup_steps: 0, threads: 1 } as const;
+export const TINY_JOB = { epochs: 2, batch_size: 2, grad_accumulation: 1, learning_rate: 0.01, warmup_steps: 0, min_steps: 0, threads: 1 } as const;
 
 /** A trained tiny adapter (+ its merged `model/`) in `<root>/<name>`, and the samples it learned. */
 export async function trainTinyAdapter(setup: ReturnType<typeof tinyTrainerSetup>, name: string): Promise<{ outputDir: string; samples: TrainingSample[] }> {
