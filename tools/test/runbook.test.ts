@@ -38,6 +38,14 @@ describe('runbook extraction', () => {
     ]);
   });
 
+  it('runs blocks inside list items too, without their indentation (and skips a marked one)', () => {
+    const md = ['1. First:', '', '   ```bash', '   echo one   # exit 4', "   cat <<'EOF'", '   body', '   EOF', '   ```', '   <!-- runbook: skip -->', '   ```bash', '   echo never', '   ```'].join('\n');
+    expect(parseRunbookCommands(md)).toEqual([
+      { command: 'echo one', expectedExit: 4, line: 4 },
+      { command: "cat <<'EOF'\nbody\nEOF", expectedExit: 0, line: 5 },
+    ]);
+  });
+
   it('rejects an unclosed heredoc', () => {
     expect(() => parseRunbookCommands("```bash\ncat <<EOF\nno end\n```")).toThrow(/heredoc EOF is never closed/);
   });

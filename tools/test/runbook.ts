@@ -22,8 +22,9 @@ export interface RunbookCommand {
   line: number;
 }
 
-const FENCE_OPEN = /^```bash\s*$/;
-const FENCE_CLOSE = /^```\s*$/;
+// Fences may be indented (a block inside a list item); the block's lines lose that indentation.
+const FENCE_OPEN = /^( *)```bash\s*$/;
+const FENCE_CLOSE = /^ *```\s*$/;
 const EXIT_NOTE = /\s+#\s*exit\s+(\d+)\s*$/;
 const HEREDOC = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/;
 
@@ -36,14 +37,17 @@ export function parseRunbookCommands(markdown: string): RunbookCommand[] {
   const commands: RunbookCommand[] = [];
   let i = 0;
   while (i < lines.length) {
-    if (!FENCE_OPEN.test(lines[i]!)) {
+    const open = FENCE_OPEN.exec(lines[i]!);
+    if (!open) {
       i++;
       continue;
     }
+    const indent = open[1]!.length;
+    const dedent = (line: string) => (line.slice(0, indent).trim() === '' ? line.slice(indent) : line);
     const skip = i > 0 && /<!--\s*runbook:\s*skip\s*-->/.test(lines[i - 1]!);
     i++;
     while (i < lines.length && !FENCE_CLOSE.test(lines[i]!)) {
-      const first = lines[i]!;
+      const first = dedent(lines[i]!);
       const lineNo = i + 1;
       i++;
       if (first.trim() === '' || first.trim().startsWith('#')) continue;
@@ -55,13 +59,13 @@ export function parseRunbookCommands(markdown: string): RunbookCommand[] {
         text = first.slice(0, note.index);
       }
       const parts = [text];
-      while (parts[parts.length - 1]!.endsWith('\\') && i < lines.length && !FENCE_CLOSE.test(lines[i]!)) parts.push(lines[i++]!);
+      while (parts[parts.length - 1]!.endsWith('\\') && i < lines.length && !FENCE_CLOSE.test(lines[i]!)) parts.push(dedent(lines[i++]!));
       const heredoc = HEREDOC.exec(parts.join('\n'));
       if (heredoc) {
         const terminator = heredoc[2]!;
-        while (i < lines.length && lines[i]!.trim() !== terminator) parts.push(lines[i++]!);
+        while (i < lines.length && lines[i]!.trim() !== terminator) parts.push(dedent(lines[i++]!));
         if (i >= lines.length) throw new Error(`Runbook line ${lineNo}: heredoc ${terminator} is never closed.`);
-        parts.push(lines[i++]!);
+        parts.push(dedent(lines[i++]!));
       }
       if (!skip) commands.push({ command: parts.join('\n'), expectedExit, line: lineNo });
     }

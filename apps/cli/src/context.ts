@@ -93,3 +93,14 @@ export function reportError(error: unknown, json: boolean): number {
   process.stderr.write(`error: ${message}\n`);
   return EXIT_CODES.checkFailed;
 }
+
+/**
+ * `--model` takes an Ollama name, or one of the serving tags by its role: `latest` (or
+ * `production`), `previous`, `candidate`, `base` — the names configured in models.*.
+ */
+export function modelName(config: Web4Config, requested: string | undefined): string | undefined {
+  if (requested === undefined) return undefined;
+  const m = config.models;
+  const roles: Record<string, string> = { latest: m.productionModel, production: m.productionModel, previous: m.previousModel, candidate: m.candidateModel, base: m.baseModel };
+  return roles[requested] ?? requested;
+}

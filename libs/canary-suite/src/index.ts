@@ -4,3 +4,4 @@ export * from './case-file.js';
 export * from './run-cases.js';
 export * from './ollama-answerer.js';
 export * from './morning-validation.js';
+export * from './candidate-gates.js';

@@ -12,6 +12,8 @@ export interface MorningValidationOptions {
   /** Default: config `validation.queriesFile`. */
   queriesFile?: string;
   clock?: Clock;
+  /** Queries asked at once (default 1: in file order). */
+  concurrency?: number;
   onCase?: (result: CaseResult, index: number, total: number) => void;
 }
 
@@ -35,7 +37,10 @@ export async function validateServedModel(config: Web4Config, options: MorningVa
   const queriesFile = options.queriesFile ?? resolveStatePath(config, config.validation.queriesFile);
   const cases = loadCaseFile(queriesFile);
   const model = options.model ?? (await pickServedModel(options.ollamaUrl, config));
-  const suite = await runCases(cases, ollamaAnswerer({ url: options.ollamaUrl, model }), (r, i) => options.onCase?.(r, i, cases.length));
+  const suite = await runCases(cases, ollamaAnswerer({ url: options.ollamaUrl, model }), {
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    onCase: (r, i) => options.onCase?.(r, i, cases.length),
+  });
   const passRatePct = suite.total === 0 ? 0 : (100 * suite.passed) / suite.total;
   const minPassRatePct = config.validation.minPassRatePct;
   const unreachable = suite.results.every((r) => r.error !== undefined);

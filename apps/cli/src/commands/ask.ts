@@ -4,7 +4,7 @@ import { QueryLogger } from '@web4/metrics-store';
 import type { RetrievedItem } from '@web4/rag-tiers';
 import { Ollama } from 'ollama';
 import type { CommandModule } from 'yargs';
-import { createContext, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
+import { createContext, modelName, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
 import { openRagForCommand, ragTiers } from './rag.js';
 
 interface AskArgs extends GlobalArgs {
@@ -38,6 +38,7 @@ async function servedModel(client: Ollama, ctx: CommandContext, requested?: stri
 
 async function ask(args: AskArgs): Promise<number> {
   const ctx = createContext(args);
+  args.model = modelName(ctx.config, args.model);
   const started = performance.now();
   const logger = QueryLogger.open(ctx.paths.metricsDb, { clock: ctx.clock, logger: ctx.logger });
   const { ragUsage } = await ragTiers();
@@ -109,7 +110,7 @@ export const askCommand: CommandModule<object, AskArgs> = {
   builder: (y) =>
     y
       .positional('question', { type: 'string', demandOption: true, describe: 'The question' })
-      .option('model', { type: 'string', describe: 'Ollama model (default: production if present, else the base model)' })
+      .option('model', { type: 'string', describe: 'Ollama model, or latest|previous|candidate|base (default: production if present, else the base model)' })
       .option('rag', { type: 'boolean', default: true, describe: 'Retrieve context (--no-rag: the model alone)' })
       .option('type', { type: 'string', default: 'general', describe: 'Query type recorded in the metrics' }) as never,
   handler: (args) => runCommand(args, () => ask(args)),

@@ -2,7 +2,7 @@ import { formatCaseLine, validateServedModel } from '@web4/canary-suite';
 import { EXIT_CODES, MARK, ServiceError } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
 import type { CommandModule } from 'yargs';
-import { createContext, runCommand, type GlobalArgs } from '../context.js';
+import { createContext, modelName, runCommand, type GlobalArgs } from '../context.js';
 
 interface ValidateArgs extends GlobalArgs {
   model?: string;
@@ -17,7 +17,7 @@ async function validate(args: ValidateArgs): Promise<number> {
   const result = await validateServedModel(ctx.config, {
     ollamaUrl: ollama.url,
     clock: ctx.clock,
-    ...(args.model ? { model: args.model } : {}),
+    ...(args.model ? { model: modelName(ctx.config, args.model)! } : {}),
     ...(args.queries ? { queriesFile: args.queries } : {}),
     onCase: (r, i, total) => {
       ctx.logger.info({ case: r.id, passed: r.pass, latencyMs: Math.round(r.latencyMs), error: r.error }, 'validation case');
@@ -35,7 +35,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   describe: 'Morning validation: the challenging queries against the served model (exit 0 pass, 1 fail)',
   builder: (y) =>
     y
-      .option('model', { type: 'string', describe: 'Ollama model (default: production if present, else the base model)' })
+      .option('model', { type: 'string', describe: 'Ollama model, or latest|previous|candidate|base (default: production if present, else the base model)' })
       .option('queries', { type: 'string', describe: 'Case file (default validation.queriesFile)' }) as never,
   handler: (args) => runCommand(args, () => validate(args)),
 };

@@ -1,10 +1,12 @@
-import type { AssertionFn } from './types.js';
+import { quoteAll, textOrTexts } from './text-values.js';
+import { defineAssertion } from './types.js';
 
 /** The answer contains the text (case-sensitive, as `icontains` is not); a list means every item. */
-export const contains: AssertionFn = (answer, value) => {
-  const wanted = Array.isArray(value) ? value.map(String) : [String(value)];
-  const missing = wanted.filter((w) => !answer.text.includes(w));
-  return missing.length === 0
-    ? { pass: true, reason: `contains ${wanted.map((w) => JSON.stringify(w)).join(', ')}` }
-    : { pass: false, reason: `missing ${missing.map((w) => JSON.stringify(w)).join(', ')}` };
-};
+export const contains = defineAssertion({
+  name: 'contains',
+  value: textOrTexts,
+  check: (answer, wanted) => {
+    const missing = wanted.filter((w) => !answer.text.includes(w));
+    return missing.length === 0 ? { pass: true, reason: `contains ${quoteAll(wanted)}` } : { pass: false, reason: `missing ${quoteAll(missing)}` };
+  },
+});

@@ -210,13 +210,15 @@ export const ragSchema = z.object({
 export const scheduleSchema = z.object({
   /**
    * Jobs the scheduler runs: a cron expression (UTC) and the `web4` arguments. Defaults follow
-   * the original crontab: the evening jobs at 18:00, the morning check at 07:00. Jobs whose
-   * command does not exist in this build are reported, not run.
+   * the original crontab: the evening jobs at 18:00 (indexing, then the nightly loop at 18:30;
+   * a night still running when the next one fires makes that one exit with code 75), the morning
+   * check at 07:00. Jobs whose command does not exist in this build are reported, not run.
    */
   jobs: z
     .array(z.object({ name: z.string(), cron: z.string(), args: z.array(z.string()) }))
     .default([
       { name: 'daily-indexing', cron: '0 18 * * *', args: ['index', 'daily'] },
+      { name: 'evening-loop', cron: '30 18 * * *', args: ['evening', 'run'] },
       { name: 'morning-report', cron: '0 7 * * *', args: ['monitor', 'report'] },
     ]),
   timezone: z.string().default('UTC'),
@@ -264,7 +266,7 @@ export const loggingSchema = z.object({
  * (docs/benchmarks.md, "The nightly recipe"). `plan` is the original plan's values.
  */
 export const TRAINER_PRESETS = {
-  nightly: { epochs: 1, batchSize: 1, gradAccumulation: 4, learningRate: 2e-4, warmupSteps: 10, warmup: 'new-adapter', minSteps: 8, maxEpochs: 6 },
+  nightly: { epochs: 1, batchSize: 1, gradAccumulation: 4, learningRate: 2e-4, warmupSteps: 2, warmup: 'new-adapter', minSteps: 8, maxEpochs: 6 },
   plan: { epochs: 1, batchSize: 1, gradAccumulation: 4, learningRate: 1e-4, warmupSteps: 10, warmup: 'every-run', minSteps: 0, maxEpochs: 1 },
 } as const;
 export type TrainerPresetName = keyof typeof TRAINER_PRESETS;

@@ -1,0 +1,31 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tinyNight, type TinyNight } from '@web4/evening-loop/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractRunbookCommands, runRunbookCommand } from '../runbook.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const runbook = join(repo, 'docs/runbooks/model_rollback.md');
+
+// The scratch state root the page describes: a three-day journal, the test run's services, the tiny model as base.
+let t: TinyNight;
+beforeAll(async () => {
+  t = await tinyNight();
+}, 300_000);
+afterAll(async () => t?.cleanup());
+
+describe('docs/runbooks/model_rollback.md runs as written', () => {
+  const commands = extractRunbookCommands(runbook);
+
+  it('has commands to run: two nights, rollbacks, a promotion and a restore from a backup', () => {
+    expect(commands.length).toBeGreaterThan(15);
+    expect(commands.some((c) => c.command.includes('model rollback --to backup_'))).toBe(true);
+    expect(commands.some((c) => c.expectedExit === 2)).toBe(true);
+  });
+
+  // In order, on one state root: each section starts from what the one before left.
+  it.each(commands.map((c) => [c.line, c.command.split('\n')[0]!, c] as const))('line %i: %s', async (_line, _first, c) => {
+    const result = await runRunbookCommand(c.command, { cwd: repo, env: { WEB4_STATE_ROOT: t.root }, timeoutMs: 400_000 });
+    expect({ exit: result.exitCode, output: result.exitCode === c.expectedExit ? '' : `${result.stdout}\n${result.stderr}` }).toEqual({ exit: c.expectedExit, output: '' });
+  }, 450_000);
+});
