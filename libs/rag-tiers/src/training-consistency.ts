@@ -13,7 +13,7 @@ export interface TrainingMismatch {
 export interface TrainingConsistency {
   /** Training batches the metadata tier knows. */
   batches: number;
-  /** PDCAs marked trained by a batch (bulk-loaded history has no batch and is not counted). */
+  /** Distinct PDCAs marked trained by a batch (bulk-loaded history has no batch and is not counted). */
   trainedDocuments: number;
   checkedChunks: number;
   mismatches: TrainingMismatch[];
@@ -29,14 +29,14 @@ export interface TrainingConsistency {
 export async function trainingConsistency(tiers: { chroma: ChromaTier; metadata: MetadataTier; graph: GraphTier }): Promise<TrainingConsistency> {
   const mismatches: TrainingMismatch[] = [];
   const batches = new Set<string>();
-  let trainedDocuments = 0;
+  const trained = new Set<string>();
   let checkedChunks = 0;
   for (const collection of PDCA_COLLECTIONS) {
     const docs = (await tiers.metadata.listDocuments(collection, {}, Number.MAX_SAFE_INTEGER)).filter((d) => d.chunkCount > 0 || d.trainingBatch);
     const byId = new Map<string, DocumentRecord>(docs.map((d) => [d.docId, d]));
     for (const d of docs) {
       if (!d.trainingBatch) continue;
-      trainedDocuments++;
+      trained.add(d.docId);
       batches.add(d.trainingBatch);
       if (!d.trained) mismatches.push({ pdcaId: d.docId, collection, problem: `metadata has training_batch ${d.trainingBatch} but trained = 0` });
       if (!d.trainingDate) mismatches.push({ pdcaId: d.docId, collection, problem: `metadata has training_batch ${d.trainingBatch} but no training_date` });
@@ -67,5 +67,5 @@ export async function trainingConsistency(tiers: { chroma: ChromaTier; metadata:
       }
     }
   }
-  return { batches: batches.size, trainedDocuments, checkedChunks, mismatches, consistent: mismatches.length === 0 };
+  return { batches: batches.size, trainedDocuments: trained.size, checkedChunks, mismatches, consistent: mismatches.length === 0 };
 }
