@@ -48,23 +48,23 @@ export class EveningLog {
 
   info(message: string, fields: Record<string, unknown> = {}): void {
     this.write(message);
-    this.logger.info(fields, message);
+    this.logger.info(fields, redactText(message));
   }
 
   warn(message: string, fields: Record<string, unknown> = {}): void {
     this.write(`⚠️  ${message}`);
-    this.logger.warn(fields, message);
+    this.logger.warn(fields, redactText(message));
   }
 
   error(message: string, fields: Record<string, unknown> = {}): void {
     this.write(`❌ ${message}`);
-    this.logger.error(fields, message);
+    this.logger.error(fields, redactText(message));
   }
 
   /** Lines that belong together (the closing block), each stamped. */
   block(lines: string[], fields: Record<string, unknown> = {}): void {
     for (const line of lines) this.write(line);
-    this.logger.info(fields, lines.join('\n'));
+    this.logger.info(fields, redactText(lines.join('\n')));
   }
 
   private write(message: string): void {

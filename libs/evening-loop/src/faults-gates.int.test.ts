@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayIds, nightState } from './test-support/invariants.js';
-import { writeJournal } from './test-support/journal.js';
+import { smallJournal, writeJournal } from './test-support/journal.js';
 import { TINY_CANARIES, tinyNight, type TinyNight } from './test-support/tiny-night.js';
 
 /**
@@ -74,5 +74,32 @@ describe('gate failures', () => {
     } finally {
       await r.cleanup();
     }
+  }, 300_000);
+
+  it('a promoted model that gives no answer is rolled back at once: FAILED, exit 1, alert, items untrained', async () => {
+    writeJournal(join(t.journal, 'serving'), smallJournal('2026-11-24', 1, 2));
+    await t.index('2026-11-24');
+    const ids = await dayIds(t, '2026-11-24');
+    const before = t.store().models.tags().latest!;
+    process.env.WEB4_FAULT_SERVING_CHECK = 'empty';
+    let out;
+    try {
+      out = await t.loop('2026-11-24').run();
+    } finally {
+      delete process.env.WEB4_FAULT_SERVING_CHECK;
+    }
+    expect(out.status, JSON.stringify(out.error)).toBe('failed');
+    expect(out.exitCode).toBe(1);
+    expect(out.error!.message).toMatch(/did not answer, production was rolled back to/);
+    expect(t.store().models.tags().latest).toBe(before);
+    expect(t.store().models.version(out.version!)).toMatchObject({ state: 'rolled_back', reason: expect.stringMatching(/answered with nothing/) });
+    expect(await t.ollama.digest(t.config().models.productionModel)).toBe(await t.ollama.digest(t.store().models.version(before)!.ollamaName));
+    expect((await nightState(t, ids)).waiting).toEqual(ids);
+    expect(readFileSync(out.logFile!, 'utf8')).toMatch(/EVENING LOOP FAILED: promoted model did not serve, rolled back/);
+    const alerts = readFileSync(join(t.paths().logsDir, 'alerts.log'), 'utf8');
+    expect(alerts).toMatch(/"level":"error".*did not answer/);
+    // A final outcome: the next run starts a new night (it does not resume this one).
+    const next = await t.loop('2026-11-24').run();
+    expect(next.status, JSON.stringify(next.error)).toBe('complete');
   }, 300_000);
 });

@@ -42,11 +42,11 @@ export const DECISION_STEP: NightStep = 'decide';
 
 /**
  * The steps still to run, given what the night has decided so far: nothing to learn ends after
- * reading the buffer; a passed decision promotes and moves the buffer; a failed one rejects.
+ * reading the buffer (and housekeeping); a passed decision promotes and moves the buffer; a failed one rejects.
  */
 export function plannedSteps(o: { items?: number; decided?: boolean; pass?: boolean }): NightStep[] {
   const head: NightStep[] = ['backup', 'read_buffer'];
-  if (o.items === 0) return [...head, 'summary'];
+  if (o.items === 0) return [...head, 'prune', 'summary'];
   const gates: NightStep[] = ['samples', 'train', 'evaluate', 'register', 'canaries', 'decide'];
   if (!o.decided) return [...head, ...gates];
   const tail: NightStep[] = o.pass ? ['promote', 'mark_trained', 'copy_history', 'archive', 'clear'] : ['reject'];
