@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smallJournal, writeJournal } from './test-support/journal.js';
@@ -54,7 +54,6 @@ describe('retention', () => {
       expect(out.status, JSON.stringify(out.error)).toBe('complete');
     }
     // Two rejected nights (a canary the model cannot pass), then a good one.
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(t.root, 'canaries.yaml'), `${TINY_CANARIES}  - id: impossible\n    prompt: x\n    assertions: [{ type: contains, value: NEVER-IN-AN-ANSWER }]\n`);
     await t.index('2026-11-23');
     expect((await t.loop('2026-11-23').run()).status).toBe('rejected');
