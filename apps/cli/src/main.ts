@@ -8,7 +8,8 @@ const EXIT_CODE_HELP = `Exit codes:
   2  bad input or configuration: the message says what to fix
   3  storage problem (corrupt or unwritable database or file)
   4  a service (Chroma, Ollama, SMTP, webhook) is missing or failed
-  130 interrupted`;
+  75 another nightly run holds the lock (evening run/resume, model promote/rollback): nothing done
+  130 interrupted (137: killed; an open night is continued by \`web4 evening resume\`)`;
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('web4')

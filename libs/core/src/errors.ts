@@ -67,6 +67,8 @@ export const EXIT_CODES = {
   badInput: 2,
   storage: 3,
   service: 4,
+  /** Another run holds the nightly loop's lock (EX_TEMPFAIL): nothing was done, try again later. */
+  locked: 75,
   interrupted: 130,
 } as const;
 

@@ -11,7 +11,7 @@ import {
 } from '@web4/core';
 import { MetricsStore, type RunStep } from '@web4/metrics-store';
 import type { RagStack } from '@web4/rag-tiers';
-import { AdapterRegistry, versionDir, versionOfStamp } from '@web4/rollback';
+import { AdapterRegistry, REGISTRY_LOCK, versionDir, versionOfStamp } from '@web4/rollback';
 import { removePartialOutputs, type TrainingSample, type TrainJobFile } from '@web4/trainer-bridge';
 import type { AlertSink } from './alerts.js';
 import { EveningLog } from './evening-log.js';
@@ -20,9 +20,9 @@ import { STEP_BODIES, stopStrayTrainer } from './night-steps.js';
 import { closingBlock, nightOutcome, type NightOutcome } from './night-summary.js';
 
 /** The lock the nightly loop and `web4 model promote|rollback` share. */
-export const EVENING_LOCK = 'evening';
+export const EVENING_LOCK = REGISTRY_LOCK;
 /** Exit code when another run holds the lock (EX_TEMPFAIL): cron may simply try again later. */
-export const EXIT_LOCKED = 75;
+export const EXIT_LOCKED = EXIT_CODES.locked;
 
 export interface EveningLoopOptions {
   config: Web4Config;

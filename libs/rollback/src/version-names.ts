@@ -30,3 +30,9 @@ export function versionModelName(config: Web4Config, version: string): string {
 export function describeVersion(version: string | undefined): string {
   return version === undefined ? '(none)' : version === BASE_VERSION ? 'base model' : version;
 }
+
+/**
+ * The lock that model changes take: the nightly loop holds it for a whole night, and
+ * `web4 model promote|rollback` take it too, so production never moves under a running night.
+ */
+export const REGISTRY_LOCK = 'evening';

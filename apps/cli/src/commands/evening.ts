@@ -38,7 +38,7 @@ async function ollamaUrl(ctx: CommandContext): Promise<string> {
 }
 
 /** SIGINT/SIGTERM stop the night between steps (the trainer stops between micro-batches). */
-function interruptible(ctx: CommandContext): AbortController {
+function interruptible(): AbortController {
   const controller = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) return;
@@ -49,14 +49,13 @@ function interruptible(ctx: CommandContext): AbortController {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  void ctx;
   return controller;
 }
 
 async function loopFor(ctx: CommandContext, o: { dryRun?: boolean } = {}) {
   const { EveningLoop, logFileAlerts } = await eveningLoop();
   const url = await ollamaUrl(ctx);
-  const controller = interruptible(ctx);
+  const controller = interruptible();
   return new EveningLoop({
     config: ctx.config,
     paths: ctx.paths,
@@ -158,7 +157,7 @@ async function replay(args: ReplayArgs): Promise<number> {
   const url = await ollamaUrl(ctx);
   const chroma = await servicesFromConfig(ctx.config, ctx.paths).chroma.status();
   if (chroma.state !== 'running' || !chroma.url) throw new ServiceError('Chroma is not running: the replay indexes each day into it.', { hint: 'Start it with `web4 services up`, then run again.' });
-  const controller = interruptible(ctx);
+  const controller = interruptible();
   const report = await replayJournal({
     config: ctx.config,
     paths: ctx.paths,

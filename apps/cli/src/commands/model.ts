@@ -1,7 +1,7 @@
 import { EXIT_CODES, InputError, ServiceError } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
 import { BASE_VERSION, MetricsStore } from '@web4/metrics-store';
-import { AdapterRegistry, describeVersion } from '@web4/rollback';
+import { AdapterRegistry, describeVersion, REGISTRY_LOCK } from '@web4/rollback';
 import { exportModel } from '@web4/trainer-bridge';
 import type { Argv, CommandModule } from 'yargs';
 import { createContext, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
@@ -20,8 +20,6 @@ interface RollbackArgs extends GlobalArgs {
   reason?: string;
 }
 
-const EXIT_LOCKED = 75;
-const LOCK = 'evening';
 const fmt = (x: unknown, d = 4) => (typeof x === 'number' ? x.toFixed(d) : '–');
 
 async function withRegistry<T>(ctx: CommandContext, needOllama: boolean, body: (r: AdapterRegistry, store: MetricsStore) => Promise<T>): Promise<T> {
@@ -51,15 +49,15 @@ async function withRegistry<T>(ctx: CommandContext, needOllama: boolean, body: (
 /** Model changes take the nightly loop's lock: never while a night is deciding what to serve. */
 async function locked(ctx: CommandContext, what: string, body: (r: AdapterRegistry) => Promise<number>): Promise<number> {
   return withRegistry(ctx, true, async (registry, store) => {
-    const lock = store.locks.acquire(LOCK, `${what} (pid ${process.pid})`);
+    const lock = store.locks.acquire(REGISTRY_LOCK, `${what} (pid ${process.pid})`);
     if (!lock.acquired) {
       process.stderr.write(`error: ${lock.holder.owner} holds the lock since ${lock.holder.acquiredAt}; models are not changed during a night.\n  → wait for it to finish (\`web4 evening status\`), then run again.\n`);
-      return EXIT_LOCKED;
+      return EXIT_CODES.locked;
     }
     try {
       return await body(registry);
     } finally {
-      store.locks.release(LOCK);
+      store.locks.release(REGISTRY_LOCK);
     }
   });
 }
