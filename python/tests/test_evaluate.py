@@ -254,3 +254,35 @@ def test_every_eval_field_is_documented():
     source = Path(__file__).resolve().parents[1].joinpath("web4_trainer", "job.py").read_text()
     for name in EvalJob.__dataclass_fields__:
         assert f"    {name}:" in source
+
+
+def test_a_model_can_be_scored_on_some_sets_only(tmp_path, tiny_model):
+    """The nightly check needs the base on the next day's documents only: fewer passes, same figures."""
+    import json
+
+    from web4_trainer.events import EventStream, TrainerError
+    from web4_trainer.evaluate import evaluate
+    from web4_trainer.job import parse_eval_job
+
+    rows = [{"instruction": f"Write note {i}.", "output": f"note number {i} is short"} for i in range(3)]
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    job = parse_eval_job(
+        {"base_model": str(tiny_model), "models": [{"name": "all"}, {"name": "only-b", "sets": ["b"]}], "sets": [{"name": "a", "samples": "a.jsonl"}, {"name": "b", "samples": "b.jsonl"}], "threads": 1},
+        base_dir=tmp_path,
+    )
+    out = tmp_path / "events.jsonl"
+    with open(out, "w", encoding="utf-8") as fh:
+        done = evaluate(job, EventStream(fh))
+    assert set(done["results"]["all"]) == {"a", "b"}
+    assert set(done["results"]["only-b"]) == {"b"}
+    assert abs(done["results"]["only-b"]["b"]["loss"] - done["results"]["all"]["b"]["loss"]) < 1e-9
+    evals = [json.loads(line) for line in out.read_text().splitlines() if '"eval"' in line]
+    assert [(e["model"], e["set"]) for e in evals] == [("all", "a"), ("all", "b"), ("only-b", "b")]
+    for bad, message in (([], "non-empty list"), (["c"], "unknown set(s) c"), ("b", "non-empty list")):
+        try:
+            parse_eval_job({"base_model": str(tiny_model), "models": [{"name": "m", "sets": bad}], "sets": [{"name": "b", "samples": "b.jsonl"}]}, base_dir=tmp_path)
+        except TrainerError as e:
+            assert message in e.message, e.message
+        else:
+            raise AssertionError(f"sets={bad!r} was accepted")

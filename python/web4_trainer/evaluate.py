@@ -150,6 +150,8 @@ def _evaluate(job: EvalJob, events: EventStream, stop: StopFlag) -> dict[str, An
         try:
             results[entry.name] = {}
             for s in job.sets:
+                if entry.sets is not None and s.name not in entry.sets:
+                    continue
                 stop.check()
                 sc = score(model, examples[s.name], pad_id, device, job.batch_tokens, stop)
                 results[entry.name][s.name] = sc.result()

@@ -224,6 +224,9 @@ class EvalModel:
     name: str
     adapter: str | None = None
     model: str | None = None
+    sets: list[str] | None = None
+    """The sets this model is scored on (default: every set): the base model of a nightly check
+    is only needed on the next day's documents."""
 
     @property
     def kind(self) -> Literal["base", "adapter", "model"]:
@@ -322,6 +325,31 @@ def _entries(data: dict[str, Any], key: str, allowed: dict[str, tuple[type, ...]
     return good
 
 
+def _model_set_lists(data: Any, problems: list[str]) -> dict[int, list[str]]:
+    """Take each model entry's optional ``sets`` (a list of set names) out of the entry,
+    validated against the job's sets; the rest of the entry is checked by ``_entries``."""
+    lists: dict[int, list[str]] = {}
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        return lists
+    set_names = {s.get("name") for s in data.get("sets") or [] if isinstance(s, dict)}
+    for i, m in enumerate(data["models"]):
+        if not isinstance(m, dict) or "sets" not in m:
+            continue
+        v = m.pop("sets")
+        where = f"models[{i}] ({m.get('name')})"
+        if v is None:
+            continue
+        if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+            problems.append(f"{where}.sets must be a non-empty list of set names, got {json.dumps(v)}")
+            continue
+        unknown = [x for x in v if x not in set_names]
+        if unknown:
+            problems.append(f"{where}.sets names unknown set(s) {', '.join(unknown)} (the job's sets: {', '.join(sorted(str(n) for n in set_names))})")
+            continue
+        lists[i] = v
+    return lists
+
+
 def parse_eval_job(data: Any, base_dir: str | os.PathLike[str] = ".", check_paths: bool = True) -> EvalJob:
     """Validate a decoded evaluation job. Every problem is reported at once, by field name."""
     if not isinstance(data, dict):
@@ -337,6 +365,9 @@ def parse_eval_job(data: Any, base_dir: str | os.PathLike[str] = ".", check_path
     for key, value in data.items():
         if key in known and key not in ("base_model", "models", "sets") and not _type_ok(value, hints[key]):
             problems.append(f"{key} must be {_describe(hints[key])}, got {json.dumps(value)}")
+    if isinstance(data.get("models"), list):
+        data = {**data, "models": [dict(m) if isinstance(m, dict) else m for m in data["models"]]}
+    set_lists = _model_set_lists(data, problems)
     models = _entries(data, "models", {"name": (str,), "adapter": (str,), "model": (str,)}, ("name",), problems)
     for i, m in enumerate(data.get("models") or []):
         if isinstance(m, dict) and m.get("adapter") and m.get("model"):
@@ -354,6 +385,7 @@ def parse_eval_job(data: Any, base_dir: str | os.PathLike[str] = ".", check_path
                 name=m["name"],
                 adapter=_resolve_path(base, m["adapter"]) if m.get("adapter") else None,
                 model=_resolve_path(base, m["model"]) if m.get("model") else None,
+                sets=set_lists.get(data["models"].index(m)),
             )
             for m in models
         ],

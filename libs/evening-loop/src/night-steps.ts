@@ -213,12 +213,13 @@ async function evaluate(n: Night): Promise<Details> {
   const cfg = n.o.config;
   const production = n.registry.production();
   const prodAdapter = n.registry.adapterDir(production);
-  const models: Array<{ name: string; adapter?: string | null }> = [
+  const models: Array<{ name: string; adapter?: string | null; sets?: string[] }> = [
     { name: 'production', adapter: prodAdapter ?? null },
     { name: 'candidate', adapter: join(n.outputDir, 'adapter') },
   ];
   const morning = n.o.morningSets ?? [];
-  if (morning.length && production !== BASE_VERSION) models.push({ name: 'base', adapter: null });
+  // The base is only needed on the morning sets (the next day's documents); production and candidate on all.
+  if (morning.length && production !== BASE_VERSION) models.push({ name: 'base', adapter: null, sets: morning.map((m) => m.name) });
   const sets = [
     { name: 'night', samples: readSamplesFile(join(n.workDir, EVAL_NIGHT)) },
     { name: 'retention', samples: readSamplesFile(join(n.workDir, EVAL_RETENTION)) },

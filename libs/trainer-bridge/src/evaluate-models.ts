@@ -12,12 +12,15 @@ import { runTrainerCommand, type TrainerCommandOptions } from './trainer-process
  * a PEFT adapter folder applied, or a whole model (a merged export: folder or `.gguf`) that
  * replaces the base. Names are unique; they key the results.
  */
-export type EvalModelSpec = { name: string; adapter?: string | null; model?: undefined } | { name: string; model: string; adapter?: undefined };
+export type EvalModelSpec = ({ name: string; adapter?: string | null; model?: undefined } | { name: string; model: string; adapter?: undefined }) & {
+  /** Score this model on these sets only (default: every set), e.g. the base on the next day's documents. */
+  sets?: readonly string[];
+};
 
 /** eval.json as python/web4_trainer/job.py (EvalJob) reads it. */
 export interface EvalJobFile {
   base_model: string;
-  models: Array<{ name: string; adapter?: string | null; model?: string | null }>;
+  models: Array<{ name: string; adapter?: string | null; model?: string | null; sets?: string[] }>;
   sets: Array<{ name: string; samples: string }>;
   max_length?: number;
   device?: 'auto' | 'cpu' | 'cuda';
@@ -121,7 +124,10 @@ export async function evaluateModels(o: EvaluateModelsOptions): Promise<Evaluate
   });
   const job: EvalJobFile = {
     base_model: o.base ? modelArgument(o.base) : where.baseModel,
-    models: o.models.map((m) => (m.model !== undefined ? { name: m.name, model: modelArgument(m.model) } : { name: m.name, adapter: m.adapter ? resolve(m.adapter) : null })),
+    models: o.models.map((m) => ({
+      ...(m.model !== undefined ? { name: m.name, model: modelArgument(m.model) } : { name: m.name, adapter: m.adapter ? resolve(m.adapter) : null }),
+      ...(m.sets ? { sets: [...m.sets] } : {}),
+    })),
     sets,
     max_length: o.maxLength ?? o.settings.maxLength,
     device: o.device ?? o.settings.device,
