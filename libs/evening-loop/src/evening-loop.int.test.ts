@@ -84,6 +84,8 @@ describe('EveningLoop on the tiny model', () => {
     expect(manifest.job_metadata.replayIds).toEqual(night1.filter((id) => id !== retention[0]));
     const state = await nightState(t, [...ids, ...(await dayIds(t, '2026-11-20'))]);
     expect(state).toMatchObject({ waiting: [], lost: [], historyDuplicates: 0, ollamaMismatches: [], consistent: true });
+    // Production (night 1's candidate) was asked the canaries as candidate last night: not asked again.
+    expect(readFileSync(out.logFile!, 'utf8')).toMatch(/Production \(v20261120_220000\) on the same cases: 2\/2 \(answered in night night_20261120_220000: same weights/);
   }, 300_000);
 
   it('a night with nothing new says NOTHING TO DO and changes nothing; re-indexing learned PDCAs does not bring them back', async () => {
@@ -110,6 +112,8 @@ describe('EveningLoop on the tiny model', () => {
     const out = await t.loop('2026-11-22').run();
     expect(out.status, JSON.stringify(out.error)).toBe('complete');
     expect(t.store().models.version(out.version!)!.parentVersion).toBe(v1);
+    // v1's retention loss on the same (full, frozen) set was measured in night 2, where v1 was production.
+    expect(readFileSync(out.logFile!, 'utf8')).toMatch(/Production's retention loss \d\.\d{4} is the one measured in night night_20261121_220000/);
     const history = nightHistory(t.store(), 10);
     expect(history.map((h) => h.status)).toEqual(['complete', 'nothing', 'complete', 'complete']);
   }, 300_000);

@@ -213,11 +213,13 @@ async function evaluate(n: Night): Promise<Details> {
   const cfg = n.o.config;
   const production = n.registry.production();
   const prodAdapter = n.registry.adapterDir(production);
+  const morning = n.o.morningSets ?? [];
+  const retentionIds = (n.done.get('samples')?.retentionIds as string[] | undefined) ?? [];
+  const known = knownRetentionLoss(n, production, retentionIds);
   const models: Array<{ name: string; adapter?: string | null; sets?: string[] }> = [
-    { name: 'production', adapter: prodAdapter ?? null },
+    { name: 'production', adapter: prodAdapter ?? null, ...(known ? { sets: ['night', ...morning.map((m) => m.name)] } : {}) },
     { name: 'candidate', adapter: join(n.outputDir, 'adapter') },
   ];
-  const morning = n.o.morningSets ?? [];
   // The base is only needed on the morning sets (the next day's documents); production and candidate on all.
   if (morning.length && production !== BASE_VERSION) models.push({ name: 'base', adapter: null, sets: morning.map((m) => m.name) });
   const sets = [
@@ -244,6 +246,10 @@ async function evaluate(n: Night): Promise<Details> {
   });
   const night = pair('night');
   const retention = pair('retention');
+  if (known) {
+    retention.production = known.loss;
+    n.log.info(`Production's retention loss ${known.loss.toFixed(4)} is the one measured in night ${known.runId} (the same version, the same retention set)`);
+  }
   const line = (what: string, p: typeof night) =>
     p.production === null || p.candidate === null ? `${what}: not measured (${p.tokens} tokens)` : `${what}: production ${p.production.toFixed(4)} → candidate ${p.candidate.toFixed(4)} (${pct(p.production, p.candidate)})`;
   n.log.info(`Loss gate — ${line("tonight's PDCAs", night)}; ${retention.tokens ? line(`retention set (${(n.done.get('samples')?.retentionIds as string[] | undefined)?.length ?? 0} PDCAs)`, retention) : 'retention set: empty (no history yet)'}`);
@@ -253,7 +259,27 @@ async function evaluate(n: Night): Promise<Details> {
     const p = morningLoss[m.name] as typeof night;
     n.log.info(`Morning check on ${m.name} (${p.tokens} tokens, never trained on): base ${fmtLoss(p.base)}, production ${fmtLoss(p.production)}, candidate ${fmtLoss(p.candidate)}`);
   }
-  return { productionVersion: production, night, retention, morning: morningLoss, wallS: (performance.now() - started) / 1000, evaluateS: r.runtimeS };
+  return { productionVersion: production, productionRetentionFrom: known?.runId ?? null, night, retention, morning: morningLoss, wallS: (performance.now() - started) / 1000, evaluateS: r.runtimeS };
+}
+
+/**
+ * The retention loss of production, when an earlier night measured it: as production, or as the
+ * candidate that was promoted since — the same weights on the same (frozen) retention set.
+ */
+function knownRetentionLoss(n: Night, version: string, retentionIds: readonly string[]): { loss: number; runId: string } | undefined {
+  if (version === BASE_VERSION || retentionIds.length === 0) return undefined;
+  for (const runId of n.store.runs.runIds(30, 'night_')) {
+    if (runId === n.runId) continue;
+    const steps = n.store.runs.steps(runId);
+    const e = steps.find((s) => s.step === 'evaluate' && s.status === 'done')?.details;
+    const ids = steps.find((s) => s.step === 'samples' && s.status === 'done')?.details.retentionIds as string[] | undefined;
+    const trained = steps.find((s) => s.step === 'train' && s.status === 'done')?.details.version;
+    if (!e || !ids || ids.join() !== retentionIds.join()) continue;
+    const r = e.retention as { production: number | null; candidate: number | null } | undefined;
+    if (trained === version && typeof r?.candidate === 'number') return { loss: r.candidate, runId };
+    if (e.productionVersion === version && typeof r?.production === 'number') return { loss: r.production, runId };
+  }
+  return undefined;
 }
 
 async function register(n: Night): Promise<Details> {
@@ -283,7 +309,8 @@ async function canaries(n: Night): Promise<Details> {
     n.log.warn(`  canary ${r.id} failed: ${r.error ?? r.assertions.filter((a) => !a.pass).map((a) => `${a.type}: ${a.reason}`).join('; ')}`);
   }
   const productionVersion = n.registry.production();
-  const cached = findCachedProductionCanaries(n, productionVersion, caseFileSha);
+  const ollamaVersion = (await n.registry.ollama.capabilities()).version;
+  const cached = findCachedProductionCanaries(n, productionVersion, caseFileSha, ollamaVersion);
   let production: SuiteResult | undefined = cached?.result;
   if (!production) {
     const t = performance.now();
@@ -294,12 +321,14 @@ async function canaries(n: Night): Promise<Details> {
       n.log.warn(`Production could not be asked the canaries: ${(error as Error).message}`);
     }
   } else {
-    n.log.info(`Production (${productionVersion}) on the same cases: ${production.passed}/${production.total} (from night ${cached!.runId}: same version, same case file)`);
+    n.log.info(`Production (${productionVersion}) on the same cases: ${production.passed}/${production.total} (answered in night ${cached!.runId}: same weights, same case file, same Ollama ${ollamaVersion}; temperature 0)`);
   }
   return {
     caseFile: file,
     caseFileSha,
+    ollamaVersion,
     concurrency,
+    candidateVersion: n.version,
     candidate: compact(candidate),
     candidateS,
     productionVersion,
@@ -309,11 +338,17 @@ async function canaries(n: Night): Promise<Details> {
   };
 }
 
-function findCachedProductionCanaries(n: Night, version: string, sha: string): { runId: string; result: SuiteResult } | undefined {
+/**
+ * Production's answers to the same cases, when they are already known: production was asked in
+ * an earlier night, or production IS an earlier night's candidate (promoted since) — the same
+ * weights, the same case file and the same Ollama give the same answers at temperature 0.
+ */
+function findCachedProductionCanaries(n: Night, version: string, sha: string, ollamaVersion: string): { runId: string; result: SuiteResult } | undefined {
   for (const runId of n.store.runs.runIds(30, 'night_')) {
-    const step = n.store.runs.steps(runId).find((s) => s.step === 'canaries' && s.status === 'done');
-    const d = step?.details;
-    if (d && d.productionVersion === version && d.caseFileSha === sha && d.production) return { runId: String(d.productionFrom ?? runId), result: d.production as SuiteResult };
+    const d = n.store.runs.steps(runId).find((s) => s.step === 'canaries' && s.status === 'done')?.details;
+    if (!d || d.caseFileSha !== sha || d.ollamaVersion !== ollamaVersion) continue;
+    if (d.productionVersion === version && d.production) return { runId: String(d.productionFrom ?? runId), result: d.production as SuiteResult };
+    if (d.candidateVersion === version && d.candidate) return { runId, result: d.candidate as SuiteResult };
   }
   return undefined;
 }

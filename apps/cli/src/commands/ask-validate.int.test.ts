@@ -97,6 +97,6 @@ describe('web4 ask and web4 validate (real Ollama, SmolLM2-135M)', () => {
     writeFileSync(bad, 'queries:\n  - { id: x, prompt: hi, assertions: [{ type: vibes }] }\n');
     const r = await web4(['validate', '--queries', bad]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/queries\.0\.assertions\.0\.type: unknown assertion type/);
+    expect(r.err).toMatch(/case "x" assertion 1 \(vibes\): unknown assertion type "vibes"; known: contains/);
   });
 });
