@@ -10,7 +10,7 @@ import { readManifest } from '@web4/rollback';
 import { buildTrainingSamples, evaluateModels, formatSeconds, removePartialOutputs, trainAdapter, type TrainingSample, writeSamples } from '@web4/trainer-bridge';
 import type { Night } from './evening-loop.js';
 import { faultPoint } from './evening-loop.js';
-import { replaySamples, retentionSet, toBufferItems } from './night-data.js';
+import { replaySamples, retentionSet, seedOf, shuffled, toBufferItems } from './night-data.js';
 import type { NightStep } from './night-plan.js';
 
 type Details = Record<string, unknown>;
@@ -113,7 +113,8 @@ async function samples(n: Night): Promise<Details> {
   });
   mkdirSync(n.workDir, { recursive: true });
   writeSamples(join(n.workDir, SAMPLES), [...night, ...replay.samples]);
-  writeSamples(join(n.workDir, EVAL_NIGHT), night);
+  const evalNight = night.length > cfg.evening.gates.nightEvalSamples ? shuffled(night, seedOf(cfg.evening.replaySeed, n.stamp, 'eval')).slice(0, cfg.evening.gates.nightEvalSamples) : night;
+  writeSamples(join(n.workDir, EVAL_NIGHT), evalNight);
   writeSamples(join(n.workDir, EVAL_RETENTION), retention.set.samples);
   const total = night.length + replay.samples.length;
   n.log.info(
@@ -123,6 +124,7 @@ async function samples(n: Night): Promise<Details> {
   return {
     samples: total,
     nightSamples: night.length,
+    nightEvalSamples: evalNight.length,
     replayed: replay.samples.length,
     replayIds: replay.pdcaIds,
     retentionIds: retention.set.pdcaIds,
@@ -252,7 +254,9 @@ async function evaluate(n: Night): Promise<Details> {
   }
   const line = (what: string, p: typeof night) =>
     p.production === null || p.candidate === null ? `${what}: not measured (${p.tokens} tokens)` : `${what}: production ${p.production.toFixed(4)} → candidate ${p.candidate.toFixed(4)} (${pct(p.production, p.candidate)})`;
-  n.log.info(`Loss gate — ${line("tonight's PDCAs", night)}; ${retention.tokens ? line(`retention set (${(n.done.get('samples')?.retentionIds as string[] | undefined)?.length ?? 0} PDCAs)`, retention) : 'retention set: empty (no history yet)'}`);
+  const sampled = n.done.get('samples');
+  const ofNight = Number(sampled?.nightEvalSamples ?? 0) < Number(sampled?.nightSamples ?? 0) ? ` (${String(sampled?.nightEvalSamples)} of ${String(sampled?.nightSamples)} samples, seeded)` : '';
+  n.log.info(`Loss gate — ${line(`tonight's PDCAs${ofNight}`, night)}; ${retention.tokens ? line(`retention set (${(n.done.get('samples')?.retentionIds as string[] | undefined)?.length ?? 0} PDCAs)`, retention) : 'retention set: empty (no history yet)'}`);
   const morningLoss: Record<string, unknown> = {};
   for (const m of morning) {
     morningLoss[m.name] = pair(m.name);

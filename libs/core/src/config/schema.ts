@@ -357,11 +357,17 @@ export const eveningSchema = z.object({
       requireNightLossDecrease: z.boolean().default(true),
       /** The candidate may be worse than production on the retention set by at most this much (%). */
       maxRetentionLossIncreasePct: z.number().min(0).max(100).default(2),
+      /**
+       * The night's samples the loss gate measures, at most (a seeded choice when the night has
+       * more): on a busy night the gate's estimate needs no more, and evaluation costs a forward
+       * pass per sample and model.
+       */
+      nightEvalSamples: z.number().int().min(1).max(10_000).default(16),
       /** Older PDCAs in the fixed retention set (chosen once, seeded, stable across nights). */
       retentionSetSize: z.number().int().min(1).max(500).default(8),
       retentionSeed: z.number().int().default(7),
     })
-    .default({ canaryPassPct: 100, canaryConcurrency: 4, requireNightLossDecrease: true, maxRetentionLossIncreasePct: 2, retentionSetSize: 8, retentionSeed: 7 }),
+    .default({ canaryPassPct: 100, canaryConcurrency: 4, requireNightLossDecrease: true, maxRetentionLossIncreasePct: 2, nightEvalSamples: 16, retentionSetSize: 8, retentionSeed: 7 }),
   /** What is kept on disk: backups of the production adapter, rejected candidates, retired versions. */
   retention: z
     .object({
