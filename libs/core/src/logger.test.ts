@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactText } from './logger.js';
+import { createLogger, redactText, registerSecret } from './logger.js';
 
 describe('logger', () => {
   it('writes JSON lines to its file with secrets redacted', async () => {
@@ -33,5 +33,23 @@ describe('logger', () => {
     expect(redactText('POST https://hooks.slack.com/services/T1/B2/xyz failed')).toBe('POST https://hooks.slack.com/services/[redacted] failed');
     expect(redactText('smtp://bot:pa55word@mail.local:25')).toBe('smtp://bot:[redacted]@mail.local:25');
     expect(redactText('token abcd1234 here', ['abcd1234'])).toBe('token [redacted] here');
+  });
+
+  it('redacts a registered secret value wherever it occurs, in text and in every log line', async () => {
+    const secret = 'http://127.0.0.1:9/hook/registered-s3cret "q"';
+    registerSecret(secret);
+    expect(redactText(`posting to ${secret} failed`)).toBe('posting to [redacted] failed');
+    expect(redactText(JSON.stringify({ e: `at ${secret}` }))).toBe('{"e":"at [redacted]"}');
+    const dir = mkdtempSync(join(tmpdir(), 'web4-log-'));
+    try {
+      const file = join(dir, 'x.log');
+      const logger = createLogger({ file, sync: true });
+      logger.warn({ anyKey: { nested: secret } }, `send to ${secret} failed`);
+      const text = readFileSync(file, 'utf8');
+      expect(text).toContain('failed');
+      expect(text).not.toContain('registered-s3cret');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

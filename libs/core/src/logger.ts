@@ -19,6 +19,8 @@ export const REDACTED_KEYS = [
   'smtpPassword',
 ];
 const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`]);
+/** Every line a logger writes passes here last: secret values registered at run time never reach a file. */
+const hooks = { streamWrite: (line: string) => (knownSecrets.size ? redactText(line) : line) };
 
 export interface LoggerSetup {
   level?: string;
@@ -43,7 +45,7 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
   if (setup.sync && setup.file) {
     mkdirSync(dirname(setup.file), { recursive: true });
     return pino(
-      { level, redact: { paths: redactPaths, censor: '[redacted]' }, ...(setup.name ? { name: setup.name } : {}) },
+      { level, hooks, redact: { paths: redactPaths, censor: '[redacted]' }, ...(setup.name ? { name: setup.name } : {}) },
       pino.destination({ dest: setup.file, sync: true, mkdir: true }),
     );
   }
@@ -61,6 +63,7 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
   }
   const options: LoggerOptions = {
     level,
+    hooks,
     redact: { paths: redactPaths, censor: '[redacted]' },
     ...(setup.name ? { name: setup.name } : {}),
   };
@@ -73,10 +76,27 @@ export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
 
+/**
+ * Secret values this process has read (a webhook URL, an SMTP password): `redactText` and every
+ * logger replace them wherever they occur, whatever key or message carries them.
+ */
+const knownSecrets = new Set<string>();
+
+/** Declare a secret value read at run time, so that no log line, error or output shows it. */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) knownSecrets.add(value);
+}
+
 /** Replace secrets in free text (URLs with tokens, passwords in connection strings). */
 export function redactText(text: string, secrets: Array<string | undefined> = []): string {
   let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  // Longest first, so a secret that contains another is replaced whole.
+  const all = [...new Set([...secrets, ...knownSecrets])].filter((s): s is string => !!s && s.length >= 4).sort((a, b) => b.length - a.length);
+  for (const s of all) {
+    out = out.split(s).join('[redacted]');
+    const json = JSON.stringify(s).slice(1, -1); // as it appears inside a JSON string
+    if (json !== s) out = out.split(json).join('[redacted]');
+  }
   return out
     .replace(/(https:\/\/hooks\.slack\.com\/services\/)[^\s"']+/g, '$1[redacted]')
     .replace(/(\/\/[^:/\s]+:)[^@/\s]+@/g, '$1[redacted]@');

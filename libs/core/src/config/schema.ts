@@ -380,6 +380,59 @@ export const eveningSchema = z.object({
   ollamaTimeoutMs: z.number().int().positive().default(15 * 60_000),
 });
 
+/**
+ * Alerts (libs/alerting, `web4 alert send`, the nightly loop, the morning check): the channels an
+ * alert goes to, all at once. Secrets (the webhook URL, the SMTP password) are never settings:
+ * they come from an environment variable named here or from a file readable by its owner alone.
+ */
+export const alertsSchema = z.object({
+  /** `log`: one JSON line per alert in logs/alerts.log; `slack`: incoming webhook; `email`: SMTP. */
+  channels: z.array(z.enum(['log', 'slack', 'email'])).min(1).default(['log']),
+  slack: z
+    .object({
+      /** Environment variable holding the incoming-webhook URL. */
+      webhookUrlEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').default('WEB4_SLACK_WEBHOOK_URL'),
+      /** Or a file holding it (mode 600); beats the variable when set. */
+      webhookUrlFile: z.string().min(1).optional(),
+    })
+    .default({ webhookUrlEnv: 'WEB4_SLACK_WEBHOOK_URL' }),
+  email: z
+    .object({
+      /** SMTP server; checked (DNS) when an alert is sent. */
+      host: z.string().min(1).regex(/^[^\s/:]+$/, 'must be a host name or address, without scheme or port').default('localhost'),
+      port: z.number().int().min(1).max(65535).default(587),
+      /** TLS from the first byte (port 465). */
+      secure: z.boolean().default(false),
+      /** `auto`: upgrade when the server offers STARTTLS; `required`: refuse to send without it; `off`: never. */
+      starttls: z.enum(['auto', 'required', 'off']).default('auto'),
+      /** PEM file of a CA to trust besides the system's (a server with its own certificate). */
+      caFile: z.string().min(1).optional(),
+      /** Login; unset: no authentication. */
+      user: z.string().min(1).optional(),
+      /** Environment variable holding the password. */
+      passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').default('WEB4_SMTP_PASSWORD'),
+      /** Or a file holding it (mode 600); beats the variable when set. */
+      passwordFile: z.string().min(1).optional(),
+      from: z.string().default('web4-alerts@localhost'),
+      to: z.array(z.string().min(3)).default([]),
+    })
+    .default({ host: 'localhost', port: 587, secure: false, starttls: 'auto', passwordEnv: 'WEB4_SMTP_PASSWORD', from: 'web4-alerts@localhost', to: [] }),
+  /** One attempt of one channel gives up after this long. */
+  timeoutMs: z.number().int().positive().default(10_000),
+  /** Attempts per channel (the first included), with exponential back-off from retryDelayMs. */
+  attempts: z.number().int().min(1).max(10).default(3),
+  retryDelayMs: z.number().int().min(0).default(1_000),
+  /**
+   * The longest a caller waits for all channels together; what is not delivered by then is
+   * written to logs/alerts_undelivered.jsonl and sent again with the next alert.
+   */
+  deadlineMs: z.number().int().positive().default(30_000),
+}).superRefine((a, ctx) => {
+  if (a.channels.includes('email') && a.email.to.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['email', 'to'], message: 'the email channel is on: name at least one recipient' });
+  }
+});
+
 export const configSchema = z.object({
   /** Where logs/, outputs/, backups/, models/, chroma/ live. Default: the working directory. */
   stateRoot: z.string().default('.'),
@@ -394,6 +447,7 @@ export const configSchema = z.object({
   trainer: trainerSchema.default(trainerSchema.parse({})),
   evening: eveningSchema.default(eveningSchema.parse({})),
   serving: servingSchema.default(servingSchema.parse({})),
+  alerts: alertsSchema.default(alertsSchema.parse({})),
 });
 
 export type Web4Config = z.infer<typeof configSchema>;
