@@ -1,31 +1,21 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { redactText } from '@web4/core';
+import { type Alert, createAlerter, logChannel } from '@web4/alerting';
 
-export interface NightAlert {
-  level: 'warn' | 'error';
-  /** One line, e.g. "Evening Loop Alert: candidate v20261125_220000 rejected". */
-  title: string;
-  message: string;
+/** An alert of the nightly loop: always carries its night and its time. */
+export interface NightAlert extends Alert {
   runId: string;
   at: string;
-  details?: Record<string, unknown>;
 }
 
 /**
- * Where the nightly loop reports what went wrong. The loop calls `send` and goes on whatever
+ * Where the nightly loop reports what went wrong: an `Alerter` of @web4/alerting (built from the
+ * `alerts` config by the command that runs the night). The loop calls `send` and goes on whatever
  * happens to the alert; a channel that fails must not fail the night.
  */
 export interface AlertSink {
-  send(alert: NightAlert): Promise<void>;
+  send(alert: NightAlert): Promise<unknown>;
 }
 
-/** The log channel: one JSON line per alert in `logs/alerts.log` (read by people and by `web4 evening status`). */
+/** The log channel alone: one JSON line per alert in `logs/alerts.log` (replays and tests). */
 export function logFileAlerts(logsDir: string): AlertSink {
-  return {
-    async send(alert) {
-      mkdirSync(logsDir, { recursive: true });
-      appendFileSync(join(logsDir, 'alerts.log'), redactText(JSON.stringify(alert)) + '\n');
-    },
-  };
+  return createAlerter({ channels: [logChannel(logsDir)], logsDir, timeoutMs: 10_000, attempts: 2, retryDelayMs: 100, deadlineMs: 10_000 });
 }

@@ -1,4 +1,6 @@
-import { EXIT_CODES, InputError, ServiceError } from '@web4/core';
+import { alerterFromConfig } from '@web4/alerting';
+import { EXIT_CODES, InputError, ServiceError, isWeb4Error } from '@web4/core';
+import type { AlertSink } from '@web4/evening-loop';
 import { servicesFromConfig } from '@web4/local-services';
 import { MetricsStore } from '@web4/metrics-store';
 import { existsSync } from 'node:fs';
@@ -52,6 +54,17 @@ function interruptible(): AbortController {
   return controller;
 }
 
+/** The configured alert channels. A broken `alerts` config does not stop the night: its alerts then go to logs/alerts.log only. */
+function nightAlerts(ctx: CommandContext, logOnly: (logsDir: string) => AlertSink): AlertSink {
+  try {
+    return alerterFromConfig(ctx.config, ctx.paths, { clock: ctx.clock, logger: ctx.logger });
+  } catch (error) {
+    if (!isWeb4Error(error)) throw error;
+    process.stderr.write(`warning: ${error.toUserString()}\n  → tonight's alerts go to logs/alerts.log only\n`);
+    return logOnly(ctx.paths.logsDir);
+  }
+}
+
 async function loopFor(ctx: CommandContext, o: { dryRun?: boolean } = {}) {
   const { EveningLoop, logFileAlerts } = await eveningLoop();
   const url = await ollamaUrl(ctx);
@@ -64,7 +77,7 @@ async function loopFor(ctx: CommandContext, o: { dryRun?: boolean } = {}) {
     openRag: () => openRagForCommand(ctx),
     console: ctx.json ? process.stderr : process.stdout,
     signal: controller.signal,
-    alerts: logFileAlerts(ctx.paths.logsDir),
+    alerts: nightAlerts(ctx, logFileAlerts),
     ...(o.dryRun ? { noFiles: true } : {}),
   });
 }

@@ -67,6 +67,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   if (options.root !== undefined) raw.stateRoot = options.root;
   for (const [key, value] of Object.entries(options.overrides ?? {})) setPath(raw, key.split('.'), value);
 
+  // Absolute before parsing: settings derived from the root (the Chroma database) must not depend on the cwd of a later reader.
+  if (raw.stateRoot === undefined || typeof raw.stateRoot === 'string') raw.stateRoot = resolve(cwd, expandHome((raw.stateRoot as string | undefined) ?? '.'));
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -72,16 +75,22 @@ const serviceSchema = z.object({
   /** Use this server instead of finding or starting one (e.g. http://gpu-box:11434). */
   url: z.string().url().optional(),
   host: z.string().default('127.0.0.1'),
-  /** Port for a server we start; 0 picks a free one. */
-  port: z.number().int().min(0).max(65535),
+  /**
+   * Setting a port makes it explicit: a server already answering there is used (shared on
+   * purpose), else ours starts there; 0 always starts ours on a free port. Unset: only this state
+   * root's own server is used (its pid file); ours starts on the default port when free, else on
+   * a free one, which is recorded under logs/services/ for every later command.
+   */
+  port: z.number().int().min(0).max(65535).optional(),
 });
 
+/** Ports a server we start tries first when services.<name>.port is unset. */
+export const DEFAULT_SERVICE_PORTS = { chroma: 8000, ollama: 11434 } as const;
+
 export const servicesSchema = z.object({
-  // Port defaults sit on the field too, so setting only `url` (e.g. WEB4_SERVICES__CHROMA__URL) validates.
-  chroma: serviceSchema.extend({ port: serviceSchema.shape.port.default(8000) }).default({ host: '127.0.0.1', port: 8000 }),
+  chroma: serviceSchema.default({ host: '127.0.0.1' }),
   ollama: serviceSchema
     .extend({
-      port: serviceSchema.shape.port.default(11434),
       /**
        * Ollama Go module version built when no `ollama` binary is installed. v0.20.0 is the
        * newest that compiles its CPU backend in through cgo; later releases fetch a separately
@@ -95,7 +104,7 @@ export const servicesSchema = z.object({
        */
       numThread: z.number().int().min(0).default(0),
     })
-    .default({ host: '127.0.0.1', port: 11434, version: 'v0.20.0', numThread: 0 }),
+    .default({ host: '127.0.0.1', version: 'v0.20.0', numThread: 0 }),
   /** Seconds to wait for a started service to answer its health check. */
   startTimeoutS: z.number().positive().default(60),
 });
@@ -103,10 +112,13 @@ export const servicesSchema = z.object({
 export const modelsSchema = z.object({
   /** Ollama name of the imported base model. */
   baseModel: z.string().default('web4-base:latest'),
-  /** Production and candidate names used by the nightly loop. */
-  productionModel: z.string().default('web4-agent:latest'),
-  candidateModel: z.string().default('web4-agent:candidate'),
-  previousModel: z.string().default('web4-agent:previous'),
+  /**
+   * Production, previous and candidate names used by the nightly loop. Unset (the default):
+   * `<deployment.name>:latest|previous|candidate`.
+   */
+  productionModel: z.string().optional(),
+  candidateModel: z.string().optional(),
+  previousModel: z.string().optional(),
   embedding: z
     .object({
       /** `local`: the folder built by tools from registry packages; `hub`: download by id. */
@@ -149,13 +161,19 @@ const DEFAULT_JOURNAL_PATTERNS = [
   '**/pdca/**/*.md',
 ];
 
+const CHROMA_NAME = /^[A-Za-z0-9][\w.-]{1,61}[A-Za-z0-9]$/;
+const CHROMA_NAME_MESSAGE = 'a Chroma tenant/database name is 3-63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit';
+
 export const ragSchema = z.object({
   nResults: nResultsSchema.default(nResultsSchema.parse({})),
   /**
-   * Chroma database (in the default tenant) holding this state root's collections, so several
-   * state roots can share one Chroma server without mixing their data. Created when missing.
+   * Chroma tenant and database holding this state root's collections, so several state roots can
+   * share one Chroma server without mixing their data; both created when missing. Database unset
+   * (the default): `web4-<root folder>-<hash of the state root's absolute path>`, see
+   * `defaultChromaDatabase` (moving the root to another path changes it: set it to keep it).
    */
-  chromaDatabase: z.string().regex(/^[A-Za-z0-9][\w.-]{2,62}$/).default('default_database'),
+  chromaTenant: z.string().regex(CHROMA_NAME, CHROMA_NAME_MESSAGE).default('default_tenant'),
+  chromaDatabase: z.string().regex(CHROMA_NAME, CHROMA_NAME_MESSAGE).optional(),
   /** Tier 2: typed nodes and edges (PDCA → previous PDCA, component, TrainAI topic, batch). */
   graphDb: z.string().default('logs/rag_graph.db'),
   /** Tier 3: per-document facts, plus the hot-PDCA access records. */
@@ -433,9 +451,40 @@ export const alertsSchema = z.object({
   }
 });
 
-export const configSchema = z.object({
+const OLLAMA_MODEL_NAME = /^(?:[a-z0-9][a-z0-9._-]{0,79}\/)?[a-z0-9][a-z0-9._-]{0,79}$/;
+
+/**
+ * Whose models these are in Ollama. Two state roots on one Ollama need two names: a state root
+ * moves only names whose model it registered itself (checked by digest).
+ */
+export const deploymentSchema = z.object({
+  /** Ollama model name (no tag) of the served models: `<name>:latest|previous|candidate|v<stamp>`. */
+  name: z
+    .string()
+    .regex(
+      OLLAMA_MODEL_NAME,
+      'deployment.name must be an Ollama model name without a tag: lowercase letters, digits, ".", "_" and "-" (at most 80, starting with a letter or digit), optionally "namespace/name", e.g. "web4-agent-team-b"',
+    )
+    .default('web4-agent'),
+});
+
+/** This state root's Chroma database when rag.chromaDatabase is unset: stable for the root's absolute path. */
+export function defaultChromaDatabase(stateRoot: string): string {
+  const absolute = resolve(stateRoot);
+  let real = absolute;
+  try {
+    real = realpathSync(absolute);
+  } catch {
+    // not created yet: its absolute path names it
+  }
+  const slug = basename(real).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'root';
+  return `web4-${slug}-${createHash('sha256').update(real).digest('hex').slice(0, 12)}`;
+}
+
+const configObject = z.object({
   /** Where logs/, outputs/, backups/, models/, chroma/ live. Default: the working directory. */
   stateRoot: z.string().default('.'),
+  deployment: deploymentSchema.default(deploymentSchema.parse({})),
   paths: pathsSchema.default(pathsSchema.parse({})),
   monitoring: monitoringSchema.default(monitoringSchema.parse({})),
   services: servicesSchema.default(servicesSchema.parse({})),
@@ -449,6 +498,18 @@ export const configSchema = z.object({
   serving: servingSchema.default(servingSchema.parse({})),
   alerts: alertsSchema.default(alertsSchema.parse({})),
 });
+
+/** Settings whose default depends on others: the model names, this root's Chroma database. */
+export const configSchema = configObject.transform((c) => ({
+  ...c,
+  models: {
+    ...c.models,
+    productionModel: c.models.productionModel ?? `${c.deployment.name}:latest`,
+    previousModel: c.models.previousModel ?? `${c.deployment.name}:previous`,
+    candidateModel: c.models.candidateModel ?? `${c.deployment.name}:candidate`,
+  },
+  rag: { ...c.rag, chromaDatabase: c.rag.chromaDatabase ?? defaultChromaDatabase(c.stateRoot) },
+}));
 
 export type Web4Config = z.infer<typeof configSchema>;
 export type Web4ConfigInput = z.input<typeof configSchema>;
