@@ -88,7 +88,9 @@ function describe(error: unknown, smtp: SmtpSettings): Error {
   const e = error as { code?: string; responseCode?: number; message?: string };
   const where = `SMTP ${smtp.host}:${smtp.port}`;
   if (e.code === 'EAUTH') return new PermanentDeliveryError(`${where}: login as ${smtp.user ?? '(none)'} refused (${e.responseCode ?? 'EAUTH'}): check alerts.email.user and the password`);
-  if (e.code === 'ETLS' || /STARTTLS/i.test(e.message ?? '')) return new PermanentDeliveryError(`${where}: TLS failed: ${e.message}`);
+  if (e.code === 'ETLS' || /STARTTLS|certificate|CERT_|SSL routines/i.test(e.message ?? '')) {
+    return new PermanentDeliveryError(`${where}: TLS failed: ${e.message} (a server with its own certificate needs alerts.email.caFile)`);
+  }
   if (e.code === 'EENVELOPE') return new PermanentDeliveryError(`${where}: recipients refused: ${e.message} (check alerts.email.to / from)`);
   if (typeof e.responseCode === 'number' && e.responseCode >= 500) return new PermanentDeliveryError(`${where}: ${e.message}`);
   return new Error(`${where}: ${e.message ?? String(error)}${e.code ? ` (${e.code})` : ''}`);

@@ -62,6 +62,16 @@ export interface ReceivedMail {
   raw: string;
 }
 
+/** A header of a received mail, RFC 2047 encoded words (=?UTF-8?Q?…?=) decoded. */
+export function mailHeader(raw: string, name: string): string | undefined {
+  const m = new RegExp(`^${name}: (.*(?:\\r?\\n[ \\t].*)*)`, 'mi').exec(raw);
+  if (!m) return undefined;
+  return m[1]!
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_, q: string) => Buffer.from(q.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (__, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'))
+    .replace(/\r?\n[ \t]/g, ' ');
+}
+
 export interface SmtpReceiver {
   port: number;
   mails: ReceivedMail[];
