@@ -8,6 +8,7 @@ const EXIT_CODE_HELP = `Exit codes:
   2  bad input or configuration: the message says what to fix
   3  storage problem (corrupt or unwritable database or file)
   4  a service (Chroma, Ollama, SMTP, webhook) is missing or failed
+  5  a check had nothing to judge: no target missed, but some could not be checked (no data yet)
   75 another nightly run holds the lock (evening run/resume, model promote/rollback): nothing done
   130 interrupted (137: killed; an open night is continued by \`web4 evening resume\`)`;
 

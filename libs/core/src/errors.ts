@@ -67,6 +67,8 @@ export const EXIT_CODES = {
   badInput: 2,
   storage: 3,
   service: 4,
+  /** A check ran but had nothing (or not enough) to judge: no target missed, some could not be checked (no data yet). */
+  nothingToJudge: 5,
   /** Another run holds the nightly loop's lock (EX_TEMPFAIL): nothing was done, try again later. */
   locked: 75,
   interrupted: 130,

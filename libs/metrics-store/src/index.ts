@@ -11,6 +11,7 @@ export * from './query-logger.js';
 export * from './daily-statistics.js';
 export * from './monitoring-report.js';
 export * from './query-types-report.js';
+export * from './report-verdict.js';
 export * from './feedback-store.js';
 export * from './run-recorder.js';
 export * from './validation-log.js';

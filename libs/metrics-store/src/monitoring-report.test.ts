@@ -53,11 +53,13 @@ describe('monitoring report', () => {
     expect(Math.abs(t.p95LatencyMs! - 940) / 940).toBeLessThanOrEqual(0.01);
     const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
     expect(status).toEqual({ latency: 'pass', hit_rate_history: 'pass', hit_rate_tools: 'pass', hit_rate_trainai: 'pass', hit_rate_graph: 'unknown', error_rate: 'pass', collection_health: 'unknown' });
-    expect(report.allTargetsMet).toBe(true);
-    expect(report.collections).toBe('not configured');
+    // Graph has no target and collection health was not asked for: neither is judged.
+    expect(report.checks.filter((c) => !c.judged).map((c) => c.id)).toEqual(['hit_rate_graph', 'collection_health']);
+    expect(report).toMatchObject({ verdict: 'met', counts: { met: 5, missed: 0, unknown: 0 }, allTargetsMet: true });
+    expect(report.collections).toBe('not checked');
     const text = formatMonitoringReport(report);
-    expect(text).toContain('Collection health');
-    expect(text).toMatch(/–\s+Collection health\s+not configured/);
+    expect(text).toMatch(/–\s+Collection health\s+not checked\s+target all healthy \(not part of the verdict\)/);
+    expect(text).toContain('All targets met (5/5).');
     expect(text).toMatch(/✓\s+Error rate\s+2\.0%\s+target < 5%/);
   });
 
@@ -78,8 +80,8 @@ describe('monitoring report', () => {
     expect(byId.latency).toMatchObject({ label: 'Response time (p95)', status: 'warn' });
     expect(byId.error_rate!.status).toBe('warn');
     expect(byId.collection_health).toMatchObject({ status: 'warn', shown: 'unhealthy: daily_buffer' });
-    expect(report.allTargetsMet).toBe(false);
-    expect(formatMonitoringReport(report)).toContain('Some targets missed');
+    expect(report).toMatchObject({ verdict: 'missed', counts: { missed: 3 }, allTargetsMet: false });
+    expect(formatMonitoringReport(report)).toContain('Some targets missed (⚠️ 3/6)');
     expect(formatMonitoringReport(report)).toMatch(/\n\s+missing\n/);
   });
 
@@ -87,7 +89,37 @@ describe('monitoring report', () => {
     const report = await buildMonitoringReport({ store, targets, now: new Date('2027-03-01T00:00:00Z'), days: 3 });
     expect(report.statistics.total).toMatchObject({ queries: 0, avgLatencyMs: null, p95LatencyMs: null, errorRatePct: null });
     expect(report.checks.every((c) => c.status === 'unknown')).toBe(true);
-    expect(formatMonitoringReport(report)).toContain('No queries recorded in this window');
+    expect(report).toMatchObject({ verdict: 'unknown', counts: { met: 0, missed: 0, unknown: 5 }, allTargetsMet: false });
+    const text = formatMonitoringReport(report);
+    expect(text).toContain('No queries recorded in this window');
+    expect(text).toContain('Nothing to judge: none of the 5 targets could be checked');
+    expect(text).not.toContain('All targets met');
+  });
+
+  it('healthy collections and no queries yet is "unknown", not "all met" (the issue\'s case)', async () => {
+    const report = await buildMonitoringReport({
+      store,
+      targets,
+      now: new Date('2027-03-01T00:00:00Z'),
+      days: 1,
+      collectionHealth: async () => [{ name: 'pdca_historical', healthy: true, count: 10 }],
+    });
+    const status = Object.fromEntries(report.checks.filter((c) => c.judged).map((c) => [c.id, c.status]));
+    expect(status).toEqual({ latency: 'unknown', hit_rate_history: 'unknown', hit_rate_tools: 'unknown', hit_rate_trainai: 'unknown', error_rate: 'unknown', collection_health: 'pass' });
+    expect(report).toMatchObject({ verdict: 'unknown', counts: { met: 1, missed: 0, unknown: 5 }, allTargetsMet: false });
+    expect(formatMonitoringReport(report)).toContain('Not all targets could be judged: 1/6 met, 5 could not be checked');
+  });
+
+  it('a missed target wins over unknown ones', async () => {
+    const report = await buildMonitoringReport({
+      store,
+      targets,
+      now: new Date('2027-03-01T00:00:00Z'),
+      days: 1,
+      collectionHealth: async () => [{ name: 'daily_buffer', healthy: false, detail: 'Chroma not reachable' }],
+    });
+    expect(report).toMatchObject({ verdict: 'missed', counts: { met: 0, missed: 1, unknown: 5 }, allTargetsMet: false });
+    expect(formatMonitoringReport(report)).toContain('Some targets missed (⚠️ 1/6, 5 could not be checked (–))');
   });
 });
 
@@ -104,10 +136,13 @@ describe('query types report', () => {
       ['multiple', 0, 'unknown'],
     ]);
     expect(report.trainingFirst).toMatchObject({ pct: 55, verdict: 'target', status: 'pass' });
-    expect(report.allTargetsMet).toBe(true);
+    expect(report).toMatchObject({ verdict: 'met', counts: { met: 4, missed: 0, unknown: 0 }, allTargetsMet: true });
     expect(formatQueryTypesReport(report)).toContain('✓ Training-First: 55.0% pure trained is within the target');
+    expect(formatQueryTypesReport(report)).toContain('All targets met (4/4).');
     const empty = buildQueryTypesReport(store, '2026-11-01', targets);
     expect(empty.trainingFirst.verdict).toBe('no_data');
+    expect(empty).toMatchObject({ verdict: 'unknown', counts: { met: 0, missed: 0, unknown: 4 }, allTargetsMet: false });
+    expect(formatQueryTypesReport(empty)).toContain('Nothing to judge');
   });
 
   it('tells target, accepted and missed apart', () => {

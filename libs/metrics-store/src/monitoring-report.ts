@@ -1,6 +1,7 @@
 import { MARK, type TargetStatus, type Web4Config, atMost, withinRange } from '@web4/core';
 import { type WindowStatistics, type Tier, windowStatistics } from './daily-statistics.js';
 import type { MetricsStore } from './metrics-store.js';
+import { type ReportVerdict, type VerdictCounts, reportVerdict } from './report-verdict.js';
 
 export type MonitoringTargets = Web4Config['monitoring']['targets'];
 export type LatencyStatistic = Web4Config['monitoring']['latencyStatistic'];
@@ -12,17 +13,22 @@ export interface CollectionHealth {
   count?: number;
   detail?: string;
 }
-/** Supplied by rag-tiers once it exists; until then the report says "not configured". */
+/** Supplied by rag-tiers (`--collections`); without it the report says "not checked". */
 export type CollectionHealthProvider = () => Promise<CollectionHealth[]>;
 
 export interface TargetCheck {
   id: 'latency' | `hit_rate_${Tier}` | 'error_rate' | 'collection_health';
   label: string;
   value: number | null;
-  /** The value as shown, e.g. "1234 ms", "12.5%", "not configured". */
+  /** The value as shown, e.g. "1234 ms", "12.5%", "not checked". */
   shown: string;
   target: string;
   status: TargetStatus;
+  /**
+   * Whether this check counts in the verdict. False for a figure shown without a target (graph
+   * hit rate) and for collection health when it was not asked for (no provider).
+   */
+  judged: boolean;
 }
 
 export interface MonitoringReport {
@@ -30,8 +36,15 @@ export interface MonitoringReport {
   windowDays: number;
   statistics: WindowStatistics;
   checks: TargetCheck[];
-  collections: CollectionHealth[] | 'not configured';
-  /** False when any check is ⚠️; "unknown" (no data, not configured) does not fail. */
+  collections: CollectionHealth[] | 'not checked';
+  /**
+   * Over the judged checks: `met` every one ✓; `missed` at least one ⚠️; `unknown` none ⚠️ but at
+   * least one – (no queries in the window): nothing to judge. Exit codes 0, 1, 5.
+   */
+  verdict: ReportVerdict;
+  /** How many judged checks were met, missed, unknown. */
+  counts: VerdictCounts;
+  /** True only when the verdict is `met`: every judged target was checked and met. */
   allTargetsMet: boolean;
 }
 
@@ -42,7 +55,7 @@ export interface MonitoringReportInput {
   now: Date;
   days: number;
   collectionHealth?: CollectionHealthProvider;
-  /** What to show when no provider is given (default "not configured"). */
+  /** What to show when no provider is given (default "not checked"). */
   collectionHealthNote?: string;
 }
 
@@ -60,15 +73,15 @@ export async function buildMonitoringReport(input: MonitoringReportInput): Promi
   const stat = input.latencyStatistic ?? 'avg';
   const latency = stat === 'avg' ? total.avgLatencyMs : stat === 'p50' ? total.p50LatencyMs : total.p95LatencyMs;
   const checks: TargetCheck[] = [
-    { id: 'latency', label: `Response time (${stat})`, value: latency, shown: ms(latency), target: `≤ ${t.latencyMs} ms`, status: atMost(latency, t.latencyMs) },
+    { id: 'latency', label: `Response time (${stat})`, value: latency, shown: ms(latency), target: `≤ ${t.latencyMs} ms`, status: atMost(latency, t.latencyMs), judged: true },
     ...TIER_TARGETS.map(({ tier, label, key }): TargetCheck => {
       const value = total.hitRatePct[tier];
-      return { id: `hit_rate_${tier}`, label, value, shown: pct(value), target: `${t[key].min}-${t[key].max}%`, status: withinRange(value, t[key]) };
+      return { id: `hit_rate_${tier}`, label, value, shown: pct(value), target: `${t[key].min}-${t[key].max}%`, status: withinRange(value, t[key]), judged: true };
     }),
-    { id: 'hit_rate_graph', label: 'Graph hit rate', value: total.hitRatePct.graph, shown: pct(total.hitRatePct.graph), target: '(no target)', status: 'unknown' },
-    { id: 'error_rate', label: 'Error rate', value: total.errorRatePct, shown: pct(total.errorRatePct), target: `< ${t.errorRatePct}%`, status: total.errorRatePct === null ? 'unknown' : total.errorRatePct < t.errorRatePct ? 'pass' : 'warn' },
+    { id: 'hit_rate_graph', label: 'Graph hit rate', value: total.hitRatePct.graph, shown: pct(total.hitRatePct.graph), target: '(no target)', status: 'unknown', judged: false },
+    { id: 'error_rate', label: 'Error rate', value: total.errorRatePct, shown: pct(total.errorRatePct), target: `< ${t.errorRatePct}%`, status: total.errorRatePct === null ? 'unknown' : total.errorRatePct < t.errorRatePct ? 'pass' : 'warn', judged: true },
   ];
-  let collections: MonitoringReport['collections'] = 'not configured';
+  let collections: MonitoringReport['collections'] = 'not checked';
   if (input.collectionHealth) {
     collections = await input.collectionHealth();
     const unhealthy = collections.filter((c) => !c.healthy);
@@ -79,17 +92,21 @@ export async function buildMonitoringReport(input: MonitoringReportInput): Promi
       shown: unhealthy.length === 0 ? `${collections.length}/${collections.length} healthy` : `unhealthy: ${unhealthy.map((c) => c.name).join(', ')}`,
       target: 'all healthy',
       status: collections.length > 0 && unhealthy.length === 0 ? 'pass' : 'warn',
+      judged: true,
     });
   } else {
-    checks.push({ id: 'collection_health', label: 'Collection health', value: null, shown: input.collectionHealthNote ?? 'not configured', target: 'all healthy', status: 'unknown' });
+    checks.push({ id: 'collection_health', label: 'Collection health', value: null, shown: input.collectionHealthNote ?? 'not checked', target: 'all healthy', status: 'unknown', judged: false });
   }
+  const { verdict, counts } = reportVerdict(checks.filter((c) => c.judged).map((c) => c.status));
   return {
     generatedAt: input.now.toISOString(),
     windowDays: input.days,
     statistics,
     checks,
     collections,
-    allTargetsMet: checks.every((c) => c.status !== 'warn'),
+    verdict,
+    counts,
+    allTargetsMet: verdict === 'met',
   };
 }
 
@@ -115,14 +132,28 @@ export function formatMonitoringReport(report: MonitoringReport): string {
   lines.push('Target validation');
   const width = Math.max(...report.checks.map((c) => c.label.length));
   for (const c of report.checks) {
-    lines.push(`  ${MARK[c.status].padEnd(2)} ${c.label.padEnd(width)}  ${c.shown.padStart(14)}   target ${c.target}`);
+    const outside = !c.judged && c.id === 'collection_health' ? ' (not part of the verdict)' : '';
+    lines.push(`  ${MARK[c.status].padEnd(2)} ${c.label.padEnd(width)}  ${c.shown.padStart(14)}   target ${c.target}${outside}`);
   }
   if (Array.isArray(report.collections)) {
     const details = new Set(report.collections.filter((c) => !c.healthy).map((c) => c.detail ?? 'unhealthy'));
     for (const detail of details) lines.push(`     ${detail}`);
   }
-  lines.push('', report.allTargetsMet ? 'All targets met.' : 'Some targets missed (⚠️): see docs/runbooks/production_monitoring.md.');
+  lines.push('', verdictLine(report.verdict, report.counts));
   return lines.join('\n');
+}
+
+/** The last line of a report: met, missed, or nothing to judge, never "met" for an unchecked target. */
+export function verdictLine(verdict: ReportVerdict, counts: VerdictCounts): string {
+  const judged = counts.met + counts.missed + counts.unknown;
+  if (verdict === 'met') return `All targets met (${counts.met}/${judged}).`;
+  if (verdict === 'missed') {
+    const unknown = counts.unknown > 0 ? `, ${counts.unknown} could not be checked (–)` : '';
+    return `Some targets missed (⚠️ ${counts.missed}/${judged}${unknown}): see docs/runbooks/production_monitoring.md.`;
+  }
+  return counts.met === 0
+    ? `Nothing to judge: none of the ${judged} targets could be checked (–, no data yet). This is not "all met".`
+    : `Not all targets could be judged: ${counts.met}/${judged} met, ${counts.unknown} could not be checked (–, no data). This is not "all met".`;
 }
 
 export function pct(value: number | null): string {

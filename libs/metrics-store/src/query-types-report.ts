@@ -2,8 +2,9 @@ import { MARK, type TargetStatus, withinRange } from '@web4/core';
 import { type DayStatistics, dayStatistics } from './daily-statistics.js';
 import type { MetricsStore } from './metrics-store.js';
 import type { MonitoringTargets } from './monitoring-report.js';
-import { pct, table } from './monitoring-report.js';
+import { pct, table, verdictLine } from './monitoring-report.js';
 import { CATEGORY_LABELS, QUERY_CATEGORIES, type QueryCategory } from './query-category.js';
+import { type ReportVerdict, type VerdictCounts, reportVerdict } from './report-verdict.js';
 
 export interface CategoryShare {
   category: QueryCategory;
@@ -29,6 +30,13 @@ export interface QueryTypesReport {
   queries: number;
   categories: CategoryShare[];
   trainingFirst: TrainingFirstCheck;
+  /**
+   * Over the categories that have a target (pure trained, tools, history, trainai): `met`,
+   * `missed` (any ⚠️), or `unknown` (none ⚠️, some –: no queries that day). Exit codes 0, 1, 5.
+   */
+  verdict: ReportVerdict;
+  counts: VerdictCounts;
+  /** True only when the verdict is `met`. */
   allTargetsMet: boolean;
   statistics: DayStatistics;
 }
@@ -51,7 +59,8 @@ export function buildQueryTypesReport(store: MetricsStore, day: string, targets:
     const status = category === 'pure_trained' ? trainingFirst.status : target ? withinRange(share, target) : 'unknown';
     return { category, label: CATEGORY_LABELS[category], count, pct: share, target, status };
   });
-  return { day, queries: statistics.queries, categories, trainingFirst, allTargetsMet: categories.every((c) => c.status !== 'warn'), statistics };
+  const { verdict, counts } = reportVerdict(categories.filter((c) => c.target !== null).map((c) => c.status));
+  return { day, queries: statistics.queries, categories, trainingFirst, verdict, counts, allTargetsMet: verdict === 'met', statistics };
 }
 
 export function trainingFirstCheck(share: number | null, targets: MonitoringTargets): TrainingFirstCheck {
@@ -79,6 +88,6 @@ export function formatQueryTypesReport(report: QueryTypesReport): string {
     missed: `⚠️ Training-First: ${pct(tf.pct)} pure trained is outside the accepted range (${range}).`,
     no_data: `– Training-First: no queries recorded on ${report.day}; nothing to check (${range}).`,
   }[tf.verdict];
-  lines.push(verdict);
+  lines.push(verdict, '', verdictLine(report.verdict, report.counts));
   return lines.join('\n');
 }

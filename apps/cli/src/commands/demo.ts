@@ -14,7 +14,7 @@ interface Step {
   args: string[];
   /** A failed required step ends the demo with its exit code; others are reported and it goes on. */
   required?: boolean;
-  /** Exit code 1 means "a target was missed": information, shown as ⚠️, not a failure of the demo. */
+  /** Exit code 1 ("a target was missed") or 5 ("nothing to judge"): information, shown as ⚠️, not a failure of the demo. */
   isReport?: boolean;
 }
 
@@ -79,7 +79,8 @@ async function demo(args: DemoArgs): Promise<number> {
   ctx.say('\n━━ Summary ━━');
   for (const { step, code } of outcomes) {
     const mark = code === 0 ? MARK.pass : MARK.warn;
-    const note = code === 0 ? '' : step.isReport && code === 1 ? ' (a target missed: see above)' : ` (exit ${code})`;
+    const note =
+      code === 0 ? '' : step.isReport && code === 1 ? ' (a target missed: see above)' : step.isReport && code === 5 ? ' (nothing to judge yet: no data for some targets)' : ` (exit ${code})`;
     ctx.say(`${mark} web4 ${step.args[0]} ${step.args[1] ?? ''}${note}`);
   }
   const asked = outcomes.filter((o) => o.step.args[0] === 'ask');

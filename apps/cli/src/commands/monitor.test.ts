@@ -59,8 +59,31 @@ describe('web4 monitor / feedback (real processes, real SQLite)', () => {
     // With TrainAI's range widened by configuration, every target is met.
     writeFileSync(join(root, 'web4.config.json'), JSON.stringify({ monitoring: { targets: { trainaiPct: { min: 0, max: 10 } } } }));
     const met = await web4(['monitor', 'report']);
-    expect(met.stdout).toContain('All targets met.');
+    expect(met.stdout).toContain('All targets met (5/5).');
     expect(met.code).toBe(0);
+    const metJson = JSON.parse((await web4(['monitor', 'report', '--json'])).stdout);
+    expect(metJson).toMatchObject({ verdict: 'met', counts: { met: 5, missed: 0, unknown: 0 }, allTargetsMet: true });
+  }, 60_000);
+
+  it('no queries yet: nothing to judge, exit 5, verdict "unknown", allTargetsMet false (report and query-types)', async () => {
+    const report = await web4(['monitor', 'report', '--json']);
+    expect(report.code).toBe(5);
+    const json = JSON.parse(report.stdout);
+    expect(json).toMatchObject({ verdict: 'unknown', counts: { met: 0, missed: 0, unknown: 5 }, allTargetsMet: false });
+    const text = await web4(['monitor', 'report']);
+    expect(text.code).toBe(5);
+    expect(text.stdout).toContain('Nothing to judge');
+    expect(text.stdout).not.toContain('All targets met');
+    const types = await web4(['monitor', 'query-types', '--json']);
+    expect(types.code).toBe(5);
+    expect(JSON.parse(types.stdout)).toMatchObject({ queries: 0, verdict: 'unknown', allTargetsMet: false });
+    // One query on another day of the window makes the report judgeable; query-types of an empty day stays 5.
+    expect((await web4(['monitor', 'log', '--latency', '300', '--timestamp', '2026-11-23T10:00:00Z'])).code).toBe(0);
+    const judged = await web4(['monitor', 'report', '--json']);
+    expect(JSON.parse(judged.stdout).verdict).toBe('missed'); // 1 pure query: every tier at 0%, under its range
+    expect(judged.code).toBe(1);
+    expect((await web4(['monitor', 'query-types', '--date', 'today'])).code).toBe(5);
+    expect((await web4(['--help'])).stdout).toMatch(/\n\s+5\s+a check had nothing to judge/);
   }, 60_000);
 
   it('import checks every line first: a bad line at the end writes nothing (exit 2, line named)', async () => {

@@ -10,6 +10,7 @@ import {
   parseRating,
   type QueryRecord,
   toQueryRow,
+  verdictExitCode,
 } from '@web4/metrics-store';
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
@@ -42,7 +43,8 @@ interface ErrorsArgs extends GlobalArgs {
   limit: number;
 }
 
-const CHECK_EXIT = 'Exit 0 when every target is met (– = no data / not checked does not fail), 1 when a target is missed (⚠️), 2 bad input, 3 storage problem.';
+const CHECK_EXIT =
+  'Exit 0 when every target was checked and met (✓), 1 when a target is missed (⚠️), 5 when none is missed but some could not be checked (–, no queries yet: nothing to judge), 2 bad input, 3 storage problem. --json: verdict met|missed|unknown, counts, allTargetsMet (true only when met).';
 
 export function openMetrics(ctx: CommandContext): MetricsStore {
   return MetricsStore.open(ctx.paths.metricsDb, { busyTimeoutMs: ctx.config.monitoring.busyTimeoutMs, clock: ctx.clock });
@@ -90,7 +92,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
         (a) =>
           a
             .option('days', { type: 'number', describe: 'Window in days, ending today (default monitoring.windowDays, 7)' })
-            .option('collections', { type: 'boolean', describe: 'Also check RAG collection health (needs Chroma; default: not configured)' }),
+            .option('collections', { type: 'boolean', describe: 'Also check RAG collection health (needs Chroma; without it the check is "not checked" and not part of the verdict)' }),
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
@@ -108,7 +110,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
               ctx.emit(report);
               ctx.say(formatMonitoringReport(report));
               if (!args.collections) ctx.say('(Collection health is checked with --collections; it needs the Chroma server.)');
-              return report.allTargetsMet ? 0 : 1;
+              return verdictExitCode(report.verdict);
             } finally {
               store.close();
             }
@@ -127,7 +129,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
               const report = buildQueryTypesReport(store, day, ctx.config.monitoring.targets);
               ctx.emit(report);
               ctx.say(formatQueryTypesReport(report));
-              return report.allTargetsMet ? 0 : 1;
+              return verdictExitCode(report.verdict);
             } finally {
               store.close();
             }
