@@ -167,7 +167,7 @@ function replayConfig(o: ReplayOptions, root: string, stamp: string, journalRoot
       graphDb: 'logs/rag_graph.db',
       metadataDb: 'logs/rag_metadata.db',
       journal: { ...c.rag.journal, root: journalRoot },
-      corpus: { components: abs(c.rag.corpus.components), processDocs: abs(c.rag.corpus.processDocs), toolExamples: abs(c.rag.corpus.toolExamples), trainai: abs(c.rag.corpus.trainai) },
+      corpus: { ...c.rag.corpus, components: abs(c.rag.corpus.components), processDocs: abs(c.rag.corpus.processDocs), toolExamples: abs(c.rag.corpus.toolExamples), trainai: abs(c.rag.corpus.trainai) },
       relevanceSet: abs(c.rag.relevanceSet),
     },
     validation: { ...c.validation, queriesFile: abs(c.validation.queriesFile), canaryFile: o.canaryFile ? resolveStatePath(c, o.canaryFile) : abs(c.validation.canaryFile) },

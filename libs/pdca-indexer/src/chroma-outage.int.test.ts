@@ -37,10 +37,7 @@ describe('Chroma going down in the middle of a run', () => {
     let killed = false;
     const first = await indexCorpus(fx.rag, fx.config, {
       // Only the journal, to keep the run short; kill Chroma after the first 64-file group.
-      components: join(dir, 'none'),
-      processDocs: join(dir, 'none'),
-      toolExamples: join(dir, 'none'),
-      trainai: join(dir, 'none'),
+      only: ['journal'],
       onProgress: (_c, done) => {
         if (!killed && done >= 64) {
           killed = true;
@@ -59,12 +56,7 @@ describe('Chroma going down in the middle of a run', () => {
     expect(indexingExitCode(first.reports)).toBe(0); // something was indexed
 
     pid = (await chroma(port).up()).pid!;
-    const second = await indexCorpus(fx.rag, fx.config, {
-      components: join(dir, 'none'),
-      processDocs: join(dir, 'none'),
-      toolExamples: join(dir, 'none'),
-      trainai: join(dir, 'none'),
-    });
+    const second = await indexCorpus(fx.rag, fx.config, { only: ['journal'] });
     const again = second.reports.find((r) => r.collection === 'pdca_historical')!;
     expect(again.files.filter((f) => f.status === 'indexed').map((f) => f.docId).sort()).toEqual(serviceFailures.map((f) => f.docId).sort());
     expect(again.unchanged).toBe(report.indexed);
@@ -75,13 +67,8 @@ describe('Chroma going down in the middle of a run', () => {
 
   it('exits non-zero when nothing could be indexed because Chroma is down', async () => {
     await chroma(port).down();
-    const { reports } = await indexCorpus(fx.rag, fx.config, {
-      journal: join(dir, 'none'),
-      components: join(fx.root, '..', 'none'),
-      processDocs: join(dir, 'none'),
-      toolExamples: join(dir, 'none'),
-    });
-    // Only the TrainAI topics are left to index; with Chroma down, nothing can be.
+    // Only the TrainAI topics; with Chroma down, nothing can be indexed.
+    const { reports } = await indexCorpus(fx.rag, fx.config, { only: ['trainai'] });
     const topics = reports.find((r) => r.collection === 'process_framework')!;
     expect(topics.indexed).toBe(0);
     expect(topics.files.every((f) => f.kind === 'service')).toBe(true);

@@ -21,10 +21,11 @@ describe('daily indexing into daily_buffer (real Chroma, real embeddings)', () =
     // 5 developer PDCAs, the PO sprint notes (dated by their header only) and 1 daily note.
     expect(first.indexed).toBe(7);
     expect(first.failed).toBe(0);
-    // The PO folder's symlink to the developer's PDCA is the same file: indexed once.
-    expect(first.files.filter((f) => f.status === 'skipped').map((f) => f.reason)).toEqual([
+    // The PO folder's symlink to the developer's PDCA is the same file: indexed once, an alias.
+    expect(first.files.filter((f) => f.status === 'alias').map((f) => f.reason)).toEqual([
       expect.stringContaining('2026-11-25-UTC-1015-release-candidate-review'),
     ]);
+    expect([first.aliases, first.skipped, first.ignored]).toEqual([1, 0, 0]);
     expect(byStatus(first, 'indexed')).toContain('2026-11-25-0800-release-prep/pdca/role/po/sprint-review-notes');
 
     const longest = first.files.filter((f) => f.status === 'indexed').sort((a, b) => (b.chunks ?? 0) - (a.chunks ?? 0))[0]!;

@@ -4,7 +4,7 @@ import { resolveStatePath, type Web4Config } from '@web4/core';
 import type { RagStack } from '@web4/rag-tiers';
 import { indexDocuments } from './document-indexer.js';
 import type { FileOutcome, IndexingReport } from './indexing-report.js';
-import { compilePatterns, dateFromName, discoverFiles, type DiscoveredFile, type Discovery, type DiscoveryProblem } from './pdca-discovery.js';
+import { compilePatterns, dateFromName, discoverFiles, type DiscoveredFile, type Discovery } from './pdca-discovery.js';
 import { parsePdca } from './pdca-parser.js';
 import { pdcaSource } from './pdca-source.js';
 import { loadTopics } from './trainai-topics.js';
@@ -28,10 +28,12 @@ export async function indexDaily(rag: RagStack, config: Web4Config, options: Dai
   const root = resolveStatePath(config, options.root ?? config.rag.journal.root);
   const discovery = discoverFiles(root, compilePatterns(config.rag.journal.patterns));
   const files = discovery.files.filter((f) => (f.nameDate ?? headerDate(f)) === options.date);
-  const problems = discovery.problems.filter((p) => {
+  // Problems and aliases of another day belong to that day's report.
+  const ofTheDay = (p: { path: string }) => {
     const d = dateFromName(basename(p.path));
     return d === null || d === options.date;
-  });
+  };
+  const notes = { problems: discovery.problems.filter(ofTheDay), skipped: discovery.skipped, aliases: discovery.aliases.filter(ofTheDay), ignored: discovery.ignored.filter(ofTheDay) };
   const components = (await rag.graph.nodesOfKind('component')).map((n) => n.label);
   const topics = loadTopics(join(resolveStatePath(config, config.rag.corpus.trainai), 'topics.yaml'));
   const ctx = { root, collection: 'daily_buffer' as const, chunk: config.rag.chunk, topics, components, trained: false };
@@ -42,20 +44,21 @@ export async function indexDaily(rag: RagStack, config: Web4Config, options: Dai
     {
       maxBytes: config.rag.journal.maxFileBytes,
       ...(options.force ? { force: true } : {}),
-      preOutcomes: problemOutcomes(problems),
+      preOutcomes: problemOutcomes(notes),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.now ? { now: options.now } : {}),
     },
   );
 }
 
-export function problemOutcomes(problems: readonly DiscoveryProblem[]): FileOutcome[] {
-  return problems.map((p) => ({
-    path: p.path,
-    status: p.kind === 'duplicate' ? ('skipped' as const) : ('failed' as const),
-    kind: p.kind,
-    reason: p.reason,
-  }));
+/** Discovery's findings as report outcomes: problems fail, loops are named, aliases and ignored links are counted. */
+export function problemOutcomes(d: Pick<Discovery, 'problems' | 'skipped' | 'aliases' | 'ignored'>): FileOutcome[] {
+  return [
+    ...d.problems.map((p) => ({ path: p.path, status: 'failed' as const, kind: p.kind, reason: p.reason })),
+    ...d.skipped.map((p) => ({ path: p.path, status: 'skipped' as const, kind: p.kind, reason: p.reason })),
+    ...d.aliases.map((n) => ({ path: n.path, status: 'alias' as const, reason: n.reason })),
+    ...d.ignored.map((n) => ({ path: n.path, status: 'ignored' as const, reason: n.reason })),
+  ];
 }
 
 /** The header date of a file whose name has none; the header sits in its first few KB. */

@@ -6,10 +6,18 @@ export type FailureKind = ProblemKind | 'service' | 'embedding' | 'storage';
 
 export const FAULT_KINDS: readonly FailureKind[] = ['service', 'embedding', 'storage'];
 
+/**
+ * failed: a PDCA (or component) that could not be indexed, with a reason to act on; skipped: a
+ * folder link not followed and named (a real loop, a folder outside the root); alias: a link to
+ * a file or folder taken under its real path; ignored: a link the patterns would not accept that
+ * leads nowhere. Aliases and ignored links are counts in the reports, never problems.
+ */
+export type OutcomeStatus = 'indexed' | 'unchanged' | 'failed' | 'skipped' | 'alias' | 'ignored';
+
 export interface FileOutcome {
   path: string;
   docId?: string;
-  status: 'indexed' | 'unchanged' | 'failed' | 'skipped';
+  status: OutcomeStatus;
   kind?: FailureKind;
   reason?: string;
   chunks?: number;
@@ -21,9 +29,14 @@ export interface IndexingReport {
   found: number;
   indexed: number;
   unchanged: number;
+  /** PDCAs (or components) that could not be indexed, and folders that could not be listed. */
   failed: number;
-  /** Aliases (symlinks to a PDCA indexed under its own name). */
+  /** Folder links not followed, each named with its reason: real loops, folders outside the root. */
   skipped: number;
+  /** Links to a file or folder indexed under its real path. */
+  aliases: number;
+  /** Links the patterns would not accept that lead nowhere (dangling, outside, looping). */
+  ignored: number;
   chunks: number;
   /** Chunk texts sent to the model, and those answered from the vector cache. */
   embedded: number;
@@ -35,12 +48,14 @@ export interface IndexingReport {
 }
 
 export function emptyReport(collection: CollectionName): IndexingReport {
-  return { collection, found: 0, indexed: 0, unchanged: 0, failed: 0, skipped: 0, chunks: 0, embedded: 0, reusedEmbeddings: 0, settingsChanged: 0, durationMs: 0, files: [] };
+  return { collection, found: 0, indexed: 0, unchanged: 0, failed: 0, skipped: 0, aliases: 0, ignored: 0, chunks: 0, embedded: 0, reusedEmbeddings: 0, settingsChanged: 0, durationMs: 0, files: [] };
 }
+
+const COUNTER = { indexed: 'indexed', unchanged: 'unchanged', failed: 'failed', skipped: 'skipped', alias: 'aliases', ignored: 'ignored' } as const;
 
 export function addOutcome(report: IndexingReport, outcome: FileOutcome): void {
   report.files.push(outcome);
-  report[outcome.status === 'indexed' ? 'indexed' : outcome.status === 'unchanged' ? 'unchanged' : outcome.status === 'failed' ? 'failed' : 'skipped']++;
+  report[COUNTER[outcome.status]]++;
   if (outcome.status === 'indexed') report.chunks += outcome.chunks ?? 0;
 }
 

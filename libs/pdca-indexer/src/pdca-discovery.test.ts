@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InputError } from '@web4/core';
 import { afterEach, beforeEach, describe, expect, it, inject } from 'vitest';
 import { compilePatterns, dateFromName, discoverFiles } from './pdca-discovery.js';
+import { buildMessyJournal, MESSY_EXPECTED, MESSY_PDCAS, type MessyJournal } from './test-support/messy-journal.js';
 /** Root runs the permission check as "nobody", which must be able to reach this checkout (tools/test/as-nobody.ts). */
 const cannotRunAsNobody = inject('asNobodyBlocked') !== '';
 
@@ -57,9 +58,8 @@ describe('discoverFiles', () => {
     symlinkSync('../dev/2026-11-20-UTC-0930-review.md', join(root, 'po/2026-11-20-UTC-0930-review.md'));
     const d = discoverFiles(root, DEFAULT_PATTERNS);
     expect(d.files.map((f) => f.relPath)).toEqual(['dev/2026-11-20-UTC-0930-review.md']);
-    expect(d.problems).toHaveLength(1);
-    expect(d.problems[0]!.kind).toBe('duplicate');
-    expect(d.problems[0]!.reason).toContain('dev/2026-11-20-UTC-0930-review');
+    expect(d.problems).toEqual([]);
+    expect(d.aliases).toEqual([{ path: join(root, 'po/2026-11-20-UTC-0930-review.md'), reason: expect.stringContaining('indexed once as dev/2026-11-20-UTC-0930-review') }]);
   });
 
   it('does not follow a symlink out of the root', () => {
@@ -68,8 +68,13 @@ describe('discoverFiles', () => {
     symlinkSync(outside, join(root, 'elsewhere'));
     const d = discoverFiles(root, DEFAULT_PATTERNS);
     expect(d.files).toEqual([]);
-    expect(d.problems.map((p) => p.kind).sort()).toEqual(['outside_root', 'outside_root']);
-    expect(d.problems[0]!.reason).toContain('outside the journal root');
+    // The PDCA-named file link is a failure; the folder link is named and not followed.
+    expect(d.problems.map((p) => [p.kind, p.path])).toEqual([['outside_root', join(root, '2026-11-20-UTC-0930-secret.md')]]);
+    expect(d.problems[0]!.reason).toContain(`outside the journal root ${realpathSync(root)}`);
+    expect(d.skipped.map((p) => [p.kind, p.path])).toEqual([['outside_root', join(root, 'elsewhere')]]);
+    // Indexing a components folder, the message names that root.
+    const c = discoverFiles(root, DEFAULT_PATTERNS, { rootName: 'components folder', setting: 'rag.corpus.components' });
+    expect(c.problems[0]!.reason).toContain('outside the components folder');
   });
 
   it('detects directory loops and self-referencing links, and still finds the rest', () => {
@@ -79,8 +84,11 @@ describe('discoverFiles', () => {
     symlinkSync('2026-11-20-UTC-1000-self.md', join(root, '2026-11-20-UTC-1000-self.md'));
     const d = discoverFiles(root, DEFAULT_PATTERNS);
     expect(d.files.map((f) => f.relPath)).toEqual(['a/b/2026-11-20-UTC-0930-real.md']);
-    const kinds = d.problems.map((p) => p.kind);
-    expect(kinds.filter((k) => k === 'symlink_loop')).toHaveLength(2);
+    // A PDCA-named link that resolves to itself cannot be indexed: a failure.
+    expect(d.problems).toEqual([{ path: join(root, '2026-11-20-UTC-1000-self.md'), kind: 'symlink_loop', reason: expect.stringContaining('resolves to itself') }]);
+    // A link to a folder it sits in is a real loop: named, not followed, nothing missed.
+    expect(d.skipped).toEqual([{ path: join(root, 'a/b/up'), kind: 'symlink_loop', reason: expect.stringContaining('a/b/up → . is a folder it sits in') }]);
+    expect(d.aliases).toEqual([]);
   });
 
   it.skipIf(cannotRunAsNobody)('reports a folder it cannot list and still finds the rest', () => {
@@ -116,6 +124,51 @@ describe('discoverFiles', () => {
     };
     expect(hintOf(() => discoverFiles(join(root, 'nope'), DEFAULT_PATTERNS))).toContain('rag.journal.root');
     expect(hintOf(() => compilePatterns(['[0-9-unclosed']))).toContain('rag.journal.patterns');
+  });
+});
+
+describe('discoverFiles on a journal shaped like a real one', () => {
+  let m: MessyJournal;
+  beforeEach(() => {
+    m = buildMessyJournal();
+  });
+  afterEach(() => m.cleanup());
+  const rel = (root: string, paths: Array<{ path: string }>) => paths.map((p) => p.path.slice(root.length + 1)).sort();
+
+  it('takes every PDCA once under its real path, counts aliases and ignored links, and fails only PDCAs it cannot take', () => {
+    const d = discoverFiles(m.journal, DEFAULT_PATTERNS);
+    expect(d.files.map((f) => f.pdcaId)).toEqual(Object.values(MESSY_PDCAS).sort((a, b) => a.localeCompare(b)));
+    // `releases/latest → v1` sorts before v1; the PDCA is still v1's, and read from there.
+    const release = d.files.find((f) => f.pdcaId === MESSY_PDCAS.releaseNotes)!;
+    expect(release.path).toBe(join(m.journal, `${MESSY_PDCAS.releaseNotes}.md`));
+    expect(release.nameDate).toBe('2026-11-25');
+    expect(rel(m.journal, d.aliases)).toEqual([...MESSY_EXPECTED.aliases].sort());
+    expect(d.aliases.find((a) => a.path.endsWith('releases/latest'))!.reason).toBe('folder alias of releases/v1, which is walked under its own path');
+    expect(rel(m.journal, d.ignored)).toEqual([...MESSY_EXPECTED.ignored].sort());
+    expect(d.problems.map((p) => [p.path.slice(m.journal.length + 1), p.kind])).toEqual([
+      [MESSY_EXPECTED.brokenPdca, 'broken_link'],
+      [MESSY_EXPECTED.outsidePdca, 'outside_root'],
+    ]);
+    // The broken PDCA link names its missing target.
+    expect(d.problems[0]!.reason).toContain(`→ ${MESSY_EXPECTED.brokenTarget} (${join(m.journal, 'archive/2026-11-25-UTC-1200-moved-away.md')} does not exist)`);
+    expect(d.problems[1]!.reason).toContain(`outside the journal root ${realpathSync(m.journal)}`);
+    expect(d.skipped.map((p) => [p.path.slice(m.journal.length + 1), p.kind])).toEqual([
+      [MESSY_EXPECTED.loop, 'symlink_loop'],
+      [MESSY_EXPECTED.outsideFolder, 'outside_root'],
+    ].sort((a, b) => a[0]!.localeCompare(b[0]!)));
+  });
+
+  it('finds PDCAs in capital-letter PDCA folders (patterns ignore case)', () => {
+    const d = discoverFiles(m.journal, compilePatterns(['**/pdca/**/*.md']));
+    expect(d.files.map((f) => f.pdcaId)).toContain(MESSY_PDCAS.capitalUndated);
+  });
+
+  it('names the components folder for a link that leaves it, and ignores dangling scenario JSON there', () => {
+    const d = discoverFiles(m.components, compilePatterns(['*.ts', '*.md']), { rootName: 'components folder', setting: 'rag.corpus.components' });
+    expect(d.problems).toEqual([{ path: join(m.components, 'Web4Requirement/0.1.3.0/src/ts/shared.ts'), kind: 'outside_root', reason: expect.stringContaining(`outside the components folder ${realpathSync(m.components)}`) }]);
+    expect(rel(m.components, d.ignored)).toEqual(['Web4Requirement/0.1.3.0/src/ts/requirement.scenario.json']);
+    expect(rel(m.components, d.aliases)).toEqual(['Web4Requirement/latest']);
+    expect(d.files.some((f) => f.relPath.includes('/latest/'))).toBe(false);
   });
 });
 

@@ -1,6 +1,8 @@
-import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { dateNum, nodeId, type CollectionName, type GraphEdge } from '@web4/rag-tiers';
 import { chunkText } from './chunker.js';
+import { mentionedComponents } from './component-names.js';
 import { titledBudget, type DocumentSource } from './document-indexer.js';
 import { pdcaIdOf, type DiscoveredFile } from './pdca-discovery.js';
 import { parsePdca, sectionAt } from './pdca-parser.js';
@@ -65,21 +67,19 @@ export function pdcaSource(file: DiscoveredFile, ctx: PdcaSourceContext): Docume
   };
 }
 
-/** Components named in the text: `components/<Name>` paths and known names as whole words. */
-export function mentionedComponents(text: string, known: readonly string[]): string[] {
-  const found = new Set<string>();
-  for (const m of text.matchAll(/components\/([A-Za-z][\w-]*)/g)) found.add(m[1]!);
-  for (const name of known) {
-    if (name.length >= 4 && new RegExp(`\\b${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text)) found.add(name);
-  }
-  return [...found].sort();
-}
-
-/** The previous PDCA's id, when the header links to a file inside the journal root. */
+/**
+ * The previous PDCA's id, when the header links to a file inside the journal root: the id of
+ * the file the link really leads to (a link through `latest/` names the real folder's PDCA).
+ */
 function previousPdcaId(file: DiscoveredFile, link: string | null, root: string): string | null {
   if (!link) return null;
-  const target = resolve(dirname(file.path), decodeURI(link.split('#')[0]!));
-  const rel = relative(root, target);
-  if (rel.startsWith('..') || rel === '') return null;
+  const written = resolve(dirname(file.path), decodeURI(link.split('#')[0]!));
+  let rel: string;
+  try {
+    rel = relative(realpathSync(root), realpathSync(written));
+  } catch {
+    rel = relative(root, written); // a PDCA not written yet (or gone): its id from the path as written
+  }
+  if (rel.startsWith('..') || rel === '' || isAbsolute(rel)) return null;
   return pdcaIdOf(rel.split(sep).join('/'));
 }

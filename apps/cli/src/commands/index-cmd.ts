@@ -36,11 +36,13 @@ function printReport(ctx: CommandContext, title: string, r: IndexingReport): voi
   ctx.say(`  Indexed:   ${r.indexed} (${r.chunks} chunks; ${r.embedded} embedded, ${r.reusedEmbeddings} reused)`);
   if (r.settingsChanged) ctx.say(`             ${r.settingsChanged} of them unchanged files, indexed again because the embedding model or the chunk settings changed`);
   ctx.say(`  Unchanged: ${r.unchanged}`);
-  if (r.skipped) ctx.say(`  Skipped:   ${r.skipped} (aliases)`);
+  // Links that need nothing done are counts: aliases are indexed under their real path, ignored links are not PDCAs.
+  if (r.aliases || r.ignored) ctx.say(`  Links:     ${r.aliases} aliases (indexed under their real path), ${r.ignored} ignored (not PDCAs, lead nowhere)`);
   ctx.say(`  Failed:    ${r.failed} ${ok ? '✓' : '⚠️'}`);
-  for (const f of r.files) {
-    if (f.status === 'failed') ctx.say(`    ✗ ${f.path}\n      [${f.kind}] ${f.reason}`);
-    else if (f.status === 'skipped') ctx.say(`    – ${f.path}: ${f.reason}`);
+  for (const f of r.files) if (f.status === 'failed') ctx.say(`    ✗ ${f.path}\n      [${f.kind}] ${f.reason}`);
+  if (r.skipped) {
+    ctx.say(`  Not followed: ${r.skipped} folder link${r.skipped === 1 ? '' : 's'}`);
+    for (const f of r.files) if (f.status === 'skipped') ctx.say(`    – ${f.path}\n      [${f.kind}] ${f.reason}`);
   }
   ctx.say(`  Time:      ${(r.durationMs / 1000).toFixed(1)} s`);
   if (r.files.some((f) => f.kind === 'service')) {
@@ -88,7 +90,7 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
               appendIndexingLog(join(ctx.paths.logsDir, 'daily_indexing.log'), `daily ${day}`, [report], ctx.clock.now());
               ctx.emit({ date: day, ...report, exitCode: indexingExitCode([report]) });
               printReport(ctx, `Daily indexing ${day}`, report);
-              if (report.found === 0) ctx.say(`  no PDCAs dated ${day} under ${ctx.config.rag.journal.root}`);
+              if (report.found === 0) ctx.say(`  no PDCAs dated ${day} under ${args.journal ?? ctx.config.rag.journal.root}`);
               return indexingExitCode([report]);
             } finally {
               bar?.stop();
@@ -110,17 +112,22 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
-            const { appendIndexingLog, indexCorpus, indexingExitCode } = await pdcaIndexer();
+            const { appendIndexingLog, corpusOverrides, indexCorpus, indexingExitCode, resolveCorpusSources } = await pdcaIndexer();
+            const folders = {
+              ...(args.journal !== undefined ? { journal: args.journal } : {}),
+              ...(args.components !== undefined ? { components: args.components } : {}),
+              ...(args.processDocs !== undefined ? { processDocs: args.processDocs } : {}),
+              ...(args.toolExamples !== undefined ? { toolExamples: args.toolExamples } : {}),
+              ...(args.trainai !== undefined ? { trainai: args.trainai } : {}),
+            };
+            // A missing folder (mistyped in a cron line or the config) stops here with exit 2, before any service starts.
+            resolveCorpusSources(ctx.config, corpusOverrides(folders));
             const rag = await openRagForCommand(ctx);
             const bar = progressBar(ctx);
             let current = '';
             try {
               const { reports, skippedFolders } = await indexCorpus(rag, ctx.config, {
-                ...(args.journal ? { journal: args.journal } : {}),
-                ...(args.components ? { components: args.components } : {}),
-                ...(args.processDocs ? { processDocs: args.processDocs } : {}),
-                ...(args.toolExamples ? { toolExamples: args.toolExamples } : {}),
-                ...(args.trainai ? { trainai: args.trainai } : {}),
+                ...folders,
                 ...(args.force ? { force: true } : {}),
                 now: () => ctx.clock.now(),
                 onProgress: (collection, done, total, file) => {
@@ -138,7 +145,7 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
               const exitCode = indexingExitCode(reports);
               ctx.emit({ reports, skippedFolders, exitCode });
               for (const r of reports) printReport(ctx, 'Corpus', r);
-              for (const s of skippedFolders) ctx.say(`⚠️ ${s.collection}: folder ${s.folder} does not exist; skipped`);
+              for (const s of skippedFolders) ctx.say(`– ${s.collection}: folder ${s.folder} does not exist; skipped (optional in rag.corpus.optional)`);
               return exitCode;
             } finally {
               bar?.stop();

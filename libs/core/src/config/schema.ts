@@ -207,19 +207,25 @@ export const ragSchema = z.object({
   chunk: z
     .object({ size: z.number().int().min(100).default(1000), overlap: z.number().int().min(0).default(150) })
     .default({ size: 1000, overlap: 150 }),
-  /** Folders bulk-loaded by `web4 index corpus` into their collections (missing ones are skipped). */
+  /** Folders bulk-loaded by `web4 index corpus` into their collections (each must exist unless listed in `optional`). */
   corpus: z
     .object({
       components: z.string().default('examples/components'),
       processDocs: z.string().default('examples/process_docs'),
       toolExamples: z.string().default('examples/tool_examples'),
       trainai: z.string().default('examples/trainai'),
+      /**
+       * Folders above this state root may lack: skipped when missing. Any other folder that does
+       * not exist stops `web4 index corpus` with exit 2 (a mistyped path must not index nothing, nightly).
+       */
+      optional: z.array(z.enum(['components', 'processDocs', 'toolExamples', 'trainai'])).default([]),
     })
     .default({
       components: 'examples/components',
       processDocs: 'examples/process_docs',
       toolExamples: 'examples/tool_examples',
       trainai: 'examples/trainai',
+      optional: [],
     }),
   /** Labelled queries (query → relevant documents) for `web4 rag optimize`. */
   relevanceSet: z.string().default('examples/queries/relevance.yaml'),

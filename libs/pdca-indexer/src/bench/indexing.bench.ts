@@ -73,6 +73,7 @@ async function main(chromaUrl: string, work: string) {
         'rag.corpus.processDocs': join(work, 'none'),
         'rag.corpus.toolExamples': join(work, 'none'),
         'rag.corpus.trainai': join(EXAMPLES, 'trainai'),
+        'rag.corpus.optional': ['components', 'processDocs', 'toolExamples'],
       },
     }).config;
   const first = stateConfig();

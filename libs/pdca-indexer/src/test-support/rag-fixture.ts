@@ -33,10 +33,10 @@ export interface RagFixture {
 }
 
 /**
- * A fresh state root whose config points at the examples (or a copy of the journal), with its
- * own SQLite tiers and its own Chroma database.
+ * A fresh state root whose config points at the examples (or a copy of the journal, or another
+ * journal and components tree), with its own SQLite tiers and its own Chroma database.
  */
-export async function ragFixture(options: { journal?: string; chromaUrl?: string; copyJournal?: boolean } = {}): Promise<RagFixture> {
+export async function ragFixture(options: { journal?: string; components?: string; chromaUrl?: string; copyJournal?: boolean } = {}): Promise<RagFixture> {
   const root = mkdtempSync(join(tmpdir(), 'web4-rag-'));
   let journal = options.journal ?? join(EXAMPLES, 'journal');
   if (options.copyJournal) {
@@ -51,7 +51,7 @@ export async function ragFixture(options: { journal?: string; chromaUrl?: string
       // A database per fixture: test files run in parallel against one Chroma server.
       'rag.chromaDatabase': `t_${process.pid}_${++fixtures}_${Date.now().toString(36)}`,
       'rag.journal.root': journal,
-      'rag.corpus.components': join(EXAMPLES, 'components'),
+      'rag.corpus.components': options.components ?? join(EXAMPLES, 'components'),
       'rag.corpus.processDocs': join(EXAMPLES, 'process_docs'),
       'rag.corpus.toolExamples': join(EXAMPLES, 'tool_examples'),
       'rag.corpus.trainai': join(EXAMPLES, 'trainai'),
