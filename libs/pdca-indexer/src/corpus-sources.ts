@@ -33,7 +33,8 @@ const SOURCES: ReadonlyArray<Omit<CorpusSource, 'dir' | 'from'>> = [
  * The folders of a corpus run, in loading order (topics and components first, so PDCAs can link
  * to both). A folder that does not exist is an error, all of them named in one message, unless
  * the config marks it optional (`rag.corpus.optional`): then it is returned in `skipped`.
- * A folder given on the command line must exist. `only` limits the run to some sources.
+ * A folder given on the command line must exist. `only` limits the run to some sources
+ * (`web4 index daily` checks its journal with `['journal']`).
  */
 export function resolveCorpusSources(
   config: Web4Config,
@@ -56,7 +57,7 @@ export function resolveCorpusSources(
   }
   if (missing.length > 0) {
     const fromConfig = missing.some((m) => m.startsWith('rag.'));
-    throw new InputError(`Nothing was indexed: ${missing.length === 1 ? 'a source folder' : 'source folders'} of \`web4 index corpus\` ${missing.length === 1 ? 'is' : 'are'} missing: ${missing.join('; ')}.`, {
+    throw new InputError(`Nothing was indexed: ${missing.length === 1 ? 'a source folder is' : 'source folders are'} missing: ${missing.join('; ')}.`, {
       hint: fromConfig
         ? 'Fix the path in web4.config.json (or the option). A folder this state root does not have can be marked optional: "rag": { "corpus": { "optional": ["components", "processDocs", "toolExamples", "trainai"] } } (the journal cannot).'
         : 'Fix the path given on the command line: a folder named there must exist.',

@@ -66,8 +66,10 @@ export const indexCommand: CommandModule<object, GlobalArgs> = {
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
-            const { appendIndexingLog, indexDaily, indexingExitCode } = await pdcaIndexer();
+            const { appendIndexingLog, indexDaily, indexingExitCode, resolveCorpusSources } = await pdcaIndexer();
             const day = isoDay(parseDay(args.date ?? 'today', ctx.clock.now(), '--date'));
+            // A journal that does not exist (a mistyped --journal in a cron line) is exit 2 before anything starts.
+            resolveCorpusSources(ctx.config, args.journal !== undefined ? { journal: args.journal } : {}, ['journal']);
             const rag = await openRagForCommand(ctx);
             const bar = progressBar(ctx);
             try {
