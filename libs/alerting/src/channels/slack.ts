@@ -25,8 +25,8 @@ export function slackChannel(webhookUrl: string): AlertChannel {
         });
       } catch (error) {
         if (signal.aborted) throw new Error(`Slack webhook: ${abortReason(signal)}`);
-        const cause = (error as { cause?: { code?: string } }).cause;
-        const code = cause?.code ?? (error as Error).message;
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        const code = cause?.code ?? cause?.message ?? (error as Error).message;
         if (code === 'ENOTFOUND') throw new PermanentDeliveryError('Slack webhook: its host does not resolve (ENOTFOUND); check the webhook URL');
         throw new Error(`Slack webhook: cannot connect (${code})`);
       }
