@@ -81,6 +81,7 @@ export async function indexDocuments(
   const reusedBefore = rag.embedder.reused;
   const now = options.now ?? (() => new Date());
   const known = await rag.metadata.documentsOf(collection);
+  const lexicalChunks = rag.lexical.chunkCounts(collection);
   const groupSize = options.groupSize ?? 64;
   const tokens = await rag.embedder.tokenCounter();
   const signature = indexSignature(rag, tokens);
@@ -99,7 +100,9 @@ export async function indexDocuments(
       // A trained PDCA cleared from the buffer keeps its row with no chunks: it must not come back.
       const retired = previous?.chunkCount === 0 && previous.trained;
       if (previous && previous.contentHash === read.hash && !options.force) {
-        if (previous.indexSignature === signature || retired) {
+        // Indexed before the lexical tier existed: written again (its vectors come from the cache).
+        const lexicalMissing = previous.chunkCount > 0 && !lexicalChunks.has(src.docId);
+        if ((previous.indexSignature === signature && !lexicalMissing) || retired) {
           addOutcome(report, {
             path: src.path,
             docId: src.docId,
@@ -187,6 +190,7 @@ async function storeGroup(
   try {
     await rag.chroma.deleteDocuments(collection, docs.filter((d) => known.has(d.docId)).map((d) => d.docId));
     await rag.chroma.upsert(collection, records);
+    rag.lexical.replaceDocuments(collection, docs.map((d) => ({ docId: d.docId, title: d.title, chunks: d.chunks.map((c) => ({ id: `${d.docId}#${c.index}`, text: c.text })) })));
   } catch (cause) {
     const service = isWeb4Error(cause) && cause.code === 'service';
     return fail(service ? 'service' : 'storage', service ? `Chroma unavailable: ${(cause as Error).message}` : `Chroma write failed: ${(cause as Error).message}`);

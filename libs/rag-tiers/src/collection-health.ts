@@ -3,6 +3,7 @@ import { resolveStatePath, type Web4Config } from '@web4/core';
 import { ChromaTier } from './chroma-tier.js';
 import { COLLECTION_NAMES, type CollectionName } from './collections.js';
 import { GraphTier } from './graph-tier.js';
+import { LexicalTier } from './lexical-tier.js';
 import { MetadataTier } from './metadata-tier.js';
 import { chromaUrl } from './rag-stack.js';
 import { trainingConsistency, type TrainingConsistency } from './training-consistency.js';
@@ -42,6 +43,7 @@ export async function collectionHealth(config: Web4Config, options: { chromaUrl?
   const graphFile = resolveStatePath(config, config.rag.graphDb);
   const metadata = existsSync(metadataFile) ? MetadataTier.open(metadataFile) : undefined;
   const graph = existsSync(graphFile) ? GraphTier.open(graphFile) : undefined;
+  const lexical = metadata ? LexicalTier.open(metadataFile) : undefined;
   try {
     const counts = metadata ? await metadata.countsByCollection() : {};
     let reachable = true;
@@ -75,7 +77,7 @@ export async function collectionHealth(config: Web4Config, options: { chromaUrl?
     let training: TrainingConsistency | null = null;
     if (reachable && metadata && graph) {
       try {
-        training = await trainingConsistency({ chroma, metadata, graph });
+        training = await trainingConsistency({ chroma, metadata, graph, ...(lexical ? { lexical } : {}) });
       } catch {
         training = null; // Chroma went away between the calls: the rows above already say so
       }
@@ -84,5 +86,6 @@ export async function collectionHealth(config: Web4Config, options: { chromaUrl?
   } finally {
     await graph?.close();
     await metadata?.close();
+    await lexical?.close();
   }
 }

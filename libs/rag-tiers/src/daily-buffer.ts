@@ -72,6 +72,7 @@ export class DailyBuffer {
     const present = [...new Set(chunks.map((c) => String(c.metadata.doc_id)))];
     await this.rag.chroma.deleteDocuments('pdca_historical', present);
     await this.rag.chroma.upsert('pdca_historical', chunks);
+    this.rag.lexical.copyDocuments('daily_buffer', 'pdca_historical', present);
     for (const id of present) {
       const doc = await this.rag.metadata.getDocument('daily_buffer', id);
       if (doc) await this.rag.metadata.upsertDocument({ ...doc, collection: 'pdca_historical' });
@@ -160,6 +161,11 @@ export class DailyBuffer {
         return !h || h.document !== c.document || h.embedding.length !== c.embedding.length;
       })
       .map((c) => c.id);
+    // The lexical index must have moved with the chunks: history searched by FTS5 too.
+    for (const id of pdcaIds) {
+      const buffered = this.rag.lexical.chunkCount('daily_buffer', id);
+      if (buffered > 0 && this.rag.lexical.chunkCount('pdca_historical', id) !== buffered) notInHistory.push(`${id} (lexical index)`);
+    }
     return {
       bufferChunks: inBuffer.length,
       archivedChunks: archived.size,
@@ -187,6 +193,7 @@ export class DailyBuffer {
       });
     }
     await this.rag.chroma.deleteDocuments('daily_buffer', pdcaIds);
+    this.rag.lexical.deleteDocuments('daily_buffer', pdcaIds);
     // The row stays with no chunks: a later `index daily` of the same, unchanged file sees its
     // hash and skips it, so a learned PDCA is not put back into the buffer and trained twice.
     for (const id of pdcaIds) {

@@ -23,7 +23,17 @@ export {
   type TierQuery,
 } from './retrieval-tier.js';
 export { QueryEmbeddingCache } from './query-embedding-cache.js';
-export { Retriever, type RetrievalResult, type RetrieveOptions } from './retriever.js';
+export { Retriever, type GatheredLists, type RetrievalResult, type RetrieveOptions } from './retriever.js';
+export { LexicalTier, lexicalQuery, queryTerms, termCoverage, type LexicalChunk, type LexicalDocument } from './lexical-tier.js';
+export { DEFAULT_FUSION, documentKey, fuseRankings, rankDocuments, type FusedDocument, type Fusion, type FusionSettings } from './rank-fusion.js';
+export {
+  applyFusion,
+  evaluateFusion,
+  FUSION_GOAL_MRR,
+  type FusionEvaluation,
+  type FusionGoals,
+  type RankingScores,
+} from './tuning/fusion-tuning.js';
 export type { TextEmbedder, TokenCounter } from './text-embedder.js';
 export { loadRelevanceSet, matchesRef, type LabelledQuery, type RelevantDocument } from './tuning/relevance-set.js';
 export { contextToNoise, mean, percentile, precisionAtK, recall, reciprocalRank, type JudgedList } from './tuning/retrieval-metrics.js';
@@ -38,7 +48,7 @@ export {
 export { Embedder, POOL_MIN_TEXTS, createEmbedder, resolveWorkers } from './embedding/create-embedder.js';
 export { EmbeddingPool, embedWorkerEntry, type EmbeddingPoolOptions } from './embedding/embedding-pool.js';
 export { MiniLmEmbedder, type MiniLmEmbedderOptions } from './embedding/minilm-embedder.js';
-export { ragUsage, type RagUsage } from './rag-usage.js';
+export { ragUsage, tiersInContext, type RagUsage } from './rag-usage.js';
 export { backupTiers, restoreTiers, tierFiles, type TierFiles } from './tier-backup.js';
 export { DailyBuffer, type BufferChunk } from './daily-buffer.js';
 export { trainingConsistency, type TrainingConsistency, type TrainingMismatch } from './training-consistency.js';

@@ -4,6 +4,7 @@ import { ChromaTier } from './chroma-tier.js';
 import type { CollectionName } from './collections.js';
 import { GraphTier } from './graph-tier.js';
 import { HotPdcaCache, type PdcaEntry } from './hot-pdca-cache.js';
+import { LexicalTier } from './lexical-tier.js';
 import { MetadataTier } from './metadata-tier.js';
 import { QueryEmbeddingCache } from './query-embedding-cache.js';
 import { Retriever } from './retriever.js';
@@ -15,12 +16,14 @@ export function chromaUrl(config: Web4Config): string {
   return c.url ?? `http://${c.host}:${c.port}`;
 }
 
-/** Everything retrieval needs, opened from the config: the three tiers, the cache, the retriever. */
+/** Everything retrieval needs, opened from the config: the four tiers, the cache, the retriever. */
 export interface RagStack {
   config: Web4Config;
   chroma: ChromaTier;
   graph: GraphTier;
   metadata: MetadataTier;
+  /** FTS5/BM25 over the same chunks as Chroma, in the metadata database file. */
+  lexical: LexicalTier;
   embedder: CachedEmbedder;
   cache: HotPdcaCache;
   retriever: Retriever;
@@ -39,18 +42,27 @@ export interface OpenRagOptions {
 
 export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
   const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
+  const lexical = LexicalTier.open(resolveStatePath(config, config.rag.metadataDb));
   const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
   const chroma = new ChromaTier(options.chromaUrl ?? chromaUrl(config), config.rag.chromaDatabase);
   const e = config.models.embedding;
   const embedder = new CachedEmbedder(options.embedder, metadata, TEXTS_PER_MODEL_CALL, `${e.source}:${e.source === 'hub' ? e.hubId : 'all-MiniLM-L6-v2'}:${e.dtype}`);
   const cache = new HotPdcaCache((id) => loadPdca(chroma, metadata, id), metadata, config.rag.cacheSize, options.now);
   // Queries go to the model through an in-memory cache, never through the persistent vector cache.
-  const retriever = new Retriever(new QueryEmbeddingCache(options.embedder), { chroma, graph, metadata }, config.rag.nResults, cache);
+  const retriever = new Retriever(
+    new QueryEmbeddingCache(options.embedder),
+    { chroma, graph, metadata, lexical },
+    config.rag.nResults,
+    cache,
+    config.rag.fusion,
+    options.embedder,
+  );
   return {
     config,
     chroma,
     graph,
     metadata,
+    lexical,
     embedder,
     cache,
     retriever,
@@ -59,6 +71,7 @@ export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
       await cache.close();
       await graph.close();
       await metadata.close();
+      await lexical.close();
     },
   };
 }

@@ -1,8 +1,8 @@
 import type { CollectionName } from './collections.js';
 
-export type TierName = 'chroma' | 'graph' | 'metadata';
+export type TierName = 'chroma' | 'graph' | 'metadata' | 'lexical';
 
-export const TIER_NAMES: readonly TierName[] = ['chroma', 'graph', 'metadata'];
+export const TIER_NAMES: readonly TierName[] = ['chroma', 'graph', 'metadata', 'lexical'];
 
 /** Narrowing applied by every tier that can: PDCA dates, trained flag, quality. */
 export interface RetrievalFilters {
@@ -17,7 +17,11 @@ export interface RetrievalFilters {
 
 export type MetadataValue = string | number | boolean | null;
 
-/** One ranked piece of context. `score` is higher-is-better and comparable across tiers (0..1). */
+/**
+ * One ranked piece of context. `score` is the tier's own judgement of the item, 0..1 and
+ * higher-is-better (what `serving.minContextScore` is held against); the order of a retrieval
+ * is `fusedScore`, the reciprocal rank fusion of the tiers' rankings of its document.
+ */
 export interface RetrievedItem {
   id: string;
   tier: TierName;
@@ -27,6 +31,10 @@ export interface RetrievedItem {
   documentId: string;
   text: string;
   score: number;
+  /** Set by the retriever: the item's document's fused score (see rank-fusion.ts). */
+  fusedScore?: number;
+  /** Set by the retriever: every tier that returned this item (the same chunk from Chroma and FTS5). */
+  foundBy?: TierName[];
   metadata: Record<string, MetadataValue>;
 }
 

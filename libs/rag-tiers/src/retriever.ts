@@ -4,9 +4,10 @@ import type { HotPdcaCache, PdcaEntry } from './hot-pdca-cache.js';
 import type { RetrievalFilters, RetrievalTier, RetrievedItem, TierName } from './retrieval-tier.js';
 import { TIER_NAMES } from './retrieval-tier.js';
 import type { TextEmbedder } from './text-embedder.js';
+import { DEFAULT_FUSION, fuseRankings, type FusionSettings } from './rank-fusion.js';
 
 export interface RetrieveOptions {
-  /** Tiers to ask; default all three. */
+  /** Tiers to ask; default all four. */
   tiers?: readonly TierName[];
   /** One number for every collection, or per collection; default: rag.nResults of the config. */
   nResults?: number | Partial<Record<CollectionName, number>>;
@@ -15,11 +16,21 @@ export interface RetrieveOptions {
   collections?: readonly CollectionName[];
   /** Also return the whole text of each PDCA found (through the hot-PDCA cache). */
   pdcaContext?: boolean;
+  /** Fusion settings for this call; default rag.fusion of the config. */
+  fusion?: FusionSettings;
+}
+
+/** Each tier's own result list for a query, before fusion. */
+export interface GatheredLists {
+  query: string;
+  tiersQueried: TierName[];
+  byTier: Partial<Record<TierName, RetrievedItem[]>>;
+  timingsMs: RetrievalResult['timingsMs'];
 }
 
 export interface RetrievalResult {
   query: string;
-  /** All items, best first. */
+  /** All items, best first (fused order: `fusedScore`; `score` is each tier's own). */
   results: RetrievedItem[];
   /** Tiers that were asked. */
   tiersQueried: TierName[];
@@ -29,12 +40,13 @@ export interface RetrievalResult {
   collectionsUsed: CollectionName[];
   pdcas: PdcaEntry[];
   latencyMs: number;
-  timingsMs: Partial<Record<TierName | 'embed' | 'context', number>>;
+  timingsMs: Partial<Record<TierName | 'embed' | 'fusion' | 'context', number>>;
 }
 
 /**
- * The one retrieval entry point. Tier 1 (vectors) and tier 3 (facts) run on the query; tier 2
- * (graph) expands around what they found. Scores are 0..1 on every tier, so one sort ranks them.
+ * The one retrieval entry point: the tiers' lists (see `gather`), fused by reciprocal rank
+ * fusion with the configured per-tier weights (rag.fusion), so that no tier's items are
+ * interleaved into another's by scores that mean different things.
  */
 export class Retriever {
   constructor(
@@ -42,10 +54,47 @@ export class Retriever {
     private readonly tiers: Partial<Record<TierName, RetrievalTier>>,
     private readonly defaultNResults: Record<CollectionName, number>,
     private readonly cache?: HotPdcaCache,
+    private readonly fusion: FusionSettings = DEFAULT_FUSION,
+    /** The model itself, past any query cache (for warmUp). */
+    private readonly rawEmbedder: TextEmbedder = embedder,
   ) {}
 
   async retrieve(query: string, options: RetrieveOptions = {}): Promise<RetrievalResult> {
     const started = performance.now();
+    const gathered = await this.gather(query, options);
+    const t = performance.now();
+    const { items: results } = fuseRankings(gathered.byTier, options.fusion ?? this.fusion);
+    gathered.timingsMs.fusion = performance.now() - t;
+
+    const pdcaIds = [...new Set(results.filter((r) => r.collection === 'pdca_historical' || r.collection === 'daily_buffer').map((r) => r.documentId))];
+    let pdcas: PdcaEntry[] = [];
+    if (this.cache) {
+      if (options.pdcaContext) {
+        const t = performance.now();
+        pdcas = (await Promise.all(pdcaIds.map((id) => this.cache!.get(id)))).filter((p): p is PdcaEntry => p !== undefined);
+        gathered.timingsMs.context = performance.now() - t;
+      } else {
+        for (const id of pdcaIds) this.cache.peek(id);
+      }
+    }
+    return {
+      query: gathered.query,
+      results,
+      tiersQueried: gathered.tiersQueried,
+      tiersUsed: TIER_NAMES.filter((n) => results.some((r) => (r.foundBy ?? [r.tier]).includes(n))),
+      collectionsUsed: COLLECTION_NAMES.filter((c) => results.some((r) => (r.tier === 'chroma' || r.tier === 'lexical') && r.collection === c)),
+      pdcas,
+      latencyMs: performance.now() - started,
+      timingsMs: gathered.timingsMs,
+    };
+  }
+
+  /**
+   * Ask the tiers without fusing: each tier's own list. Tier 1 (vectors), the lexical tier and
+   * tier 3 (facts) run on the query; tier 2 (graph) expands around what they found. `rag
+   * optimize` fuses these lists under many settings without asking the tiers again.
+   */
+  async gather(query: string, options: Pick<RetrieveOptions, 'tiers' | 'nResults' | 'filters' | 'collections'> = {}): Promise<GatheredLists> {
     const text = query.trim();
     if (!text) throw new InputError('The query is empty.', { hint: 'Pass the question to search for.' });
     const tierNames = validateTiers(options.tiers ?? TIER_NAMES);
@@ -61,52 +110,34 @@ export class Retriever {
       [embedding] = await this.embedder.embed([text]);
       timings.embed = performance.now() - t;
     }
-    const first = await Promise.all(
-      (['chroma', 'metadata'] as const)
+    const byTier: Partial<Record<TierName, RetrievedItem[]>> = {};
+    await Promise.all(
+      (['chroma', 'metadata', 'lexical'] as const)
         .filter((n) => tierNames.includes(n) && this.tiers[n])
         .map(async (n) => {
           const t = performance.now();
-          const items = await this.tiers[n]!.search({ ...base, ...(embedding ? { embedding } : {}), seeds: [] });
+          byTier[n] = await this.tiers[n]!.search({ ...base, ...(embedding ? { embedding } : {}), seeds: [] });
           timings[n] = performance.now() - t;
-          return items;
         }),
     );
-    const seeds = first.flat();
-    let graphItems: RetrievedItem[] = [];
     if (tierNames.includes('graph') && this.tiers.graph) {
       const t = performance.now();
-      graphItems = await this.tiers.graph.search({ ...base, seeds });
+      const seeds = [...(byTier.chroma ?? []), ...(byTier.metadata ?? []), ...(byTier.lexical ?? [])];
+      byTier.graph = await this.tiers.graph.search({ ...base, seeds });
       timings.graph = performance.now() - t;
     }
+    return { query: text, tiersQueried: [...tierNames], byTier, timingsMs: timings };
+  }
 
-    const byId = new Map<string, RetrievedItem>();
-    for (const item of [...seeds, ...graphItems]) {
-      const prev = byId.get(item.id);
-      if (!prev || prev.score < item.score) byId.set(item.id, item);
-    }
-    const results = [...byId.values()].sort((a, b) => b.score - a.score);
-
-    const pdcaIds = [...new Set(results.filter((r) => r.collection === 'pdca_historical' || r.collection === 'daily_buffer').map((r) => r.documentId))];
-    let pdcas: PdcaEntry[] = [];
-    if (this.cache) {
-      if (options.pdcaContext) {
-        const t = performance.now();
-        pdcas = (await Promise.all(pdcaIds.map((id) => this.cache!.get(id)))).filter((p): p is PdcaEntry => p !== undefined);
-        timings.context = performance.now() - t;
-      } else {
-        for (const id of pdcaIds) this.cache.peek(id);
-      }
-    }
-    return {
-      query: text,
-      results,
-      tiersQueried: [...tierNames],
-      tiersUsed: TIER_NAMES.filter((n) => results.some((r) => r.tier === n)),
-      collectionsUsed: COLLECTION_NAMES.filter((c) => results.some((r) => r.tier === 'chroma' && r.collection === c)),
-      pdcas,
-      latencyMs: performance.now() - started,
-      timingsMs: timings,
-    };
+  /**
+   * Load the embedding model and run its first inference, which in a fresh process costs far
+   * more than a query does later (session set-up, first allocation). Returns the milliseconds,
+   * so a command can say which part of its time was the model start.
+   */
+  async warmUp(): Promise<number> {
+    const t = performance.now();
+    await this.rawEmbedder.embed(['warm-up']);
+    return performance.now() - t;
   }
 
   private resolveNResults(n: RetrieveOptions['nResults']): Record<CollectionName, number> {

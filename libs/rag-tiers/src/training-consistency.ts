@@ -1,6 +1,7 @@
 import type { ChromaTier } from './chroma-tier.js';
 import { PDCA_COLLECTIONS, type CollectionName } from './collections.js';
 import { nodeId, type GraphTier } from './graph-tier.js';
+import type { LexicalTier } from './lexical-tier.js';
 import type { DocumentRecord, MetadataTier } from './metadata-tier.js';
 
 export interface TrainingMismatch {
@@ -26,7 +27,7 @@ export interface TrainingConsistency {
  * Chroma (trained_in_adapter, training_batch) must agree; and no chunk of an untrained buffer
  * PDCA may claim to be trained. `web4 rag health` shows the mismatches.
  */
-export async function trainingConsistency(tiers: { chroma: ChromaTier; metadata: MetadataTier; graph: GraphTier }): Promise<TrainingConsistency> {
+export async function trainingConsistency(tiers: { chroma: ChromaTier; metadata: MetadataTier; graph: GraphTier; lexical?: LexicalTier }): Promise<TrainingConsistency> {
   const mismatches: TrainingMismatch[] = [];
   const batches = new Set<string>();
   const trained = new Set<string>();
@@ -61,9 +62,20 @@ export async function trainingConsistency(tiers: { chroma: ChromaTier; metadata:
         mismatches.push({ pdcaId: id, collection, problem: `chunk ${c.id} in Chroma says trained (batch ${String(chunkBatch)}); metadata says untrained` });
       }
     }
+    const lexical = tiers.lexical?.chunkCounts(collection);
     for (const d of live) {
       if ((seen.get(d.docId) ?? 0) !== d.chunkCount) {
         mismatches.push({ pdcaId: d.docId, collection, problem: `metadata records ${d.chunkCount} chunks, Chroma holds ${seen.get(d.docId) ?? 0}` });
+      }
+      if (lexical && (lexical.get(d.docId) ?? 0) !== d.chunkCount) {
+        mismatches.push({ pdcaId: d.docId, collection, problem: `metadata records ${d.chunkCount} chunks, the lexical index holds ${lexical.get(d.docId) ?? 0} (\`web4 index corpus\` / \`index daily\` rewrites it)` });
+      }
+    }
+    // Chunks of a document cleared from the collection must be gone from the lexical index too.
+    if (lexical) {
+      const liveIds = new Set(live.map((d) => d.docId));
+      for (const [id, n] of lexical) {
+        if (!liveIds.has(id)) mismatches.push({ pdcaId: id, collection, problem: `the lexical index still holds ${n} chunks of a document with none in metadata` });
       }
     }
   }

@@ -14,13 +14,18 @@ interface AskArgs extends GlobalArgs {
   type: string;
 }
 
-/** Items good enough to put in the prompt: above the score floor, within the item and size budget. */
+/**
+ * Items good enough to put in the prompt, in the retriever's fused order: each at or above the
+ * score floor by its own tier's judgement, within the item and size budget.
+ */
 function selectContext(ctx: CommandContext, results: RetrievedItem[]): RetrievedItem[] {
   const { minContextScore, maxContextItems, maxContextChars } = ctx.config.serving;
   const chosen: RetrievedItem[] = [];
   let chars = 0;
   for (const item of results) {
-    if (item.score < minContextScore || chosen.length >= maxContextItems) break;
+    if (chosen.length >= maxContextItems) break;
+    // Fused order is not score order: a weak item may sit above a strong one of another tier.
+    if (item.score < minContextScore) continue;
     if (chars + item.text.length > maxContextChars && chosen.length > 0) continue;
     chosen.push(item);
     chars += item.text.length;

@@ -164,6 +164,18 @@ const DEFAULT_JOURNAL_PATTERNS = [
 const CHROMA_NAME = /^[A-Za-z0-9][\w.-]{1,61}[A-Za-z0-9]$/;
 const CHROMA_NAME_MESSAGE = 'a Chroma tenant/database name is 3-63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit';
 
+const fusionSchema = z.object({
+  k: z.number().min(1).max(1000).default(60),
+  weights: z
+    .object({
+      chroma: z.number().min(0).max(10).default(1),
+      graph: z.number().min(0).max(10).default(1),
+      metadata: z.number().min(0).max(10).default(1),
+      lexical: z.number().min(0).max(10).default(1),
+    })
+    .default({ chroma: 1, graph: 1, metadata: 1, lexical: 1 }),
+});
+
 export const ragSchema = z.object({
   nResults: nResultsSchema.default(nResultsSchema.parse({})),
   /**
@@ -229,6 +241,11 @@ export const ragSchema = z.object({
     }),
   /** Labelled queries (query → relevant documents) for `web4 rag optimize`. */
   relevanceSet: z.string().default('examples/queries/relevance.yaml'),
+  /**
+   * How the tiers' rankings become one (reciprocal rank fusion): a document scores
+   * Σ weight[tier] / (k + its rank in that tier). `web4 rag optimize --apply` writes tuned values.
+   */
+  fusion: fusionSchema.default(fusionSchema.parse({})),
 });
 
 export const scheduleSchema = z.object({
