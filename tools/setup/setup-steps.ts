@@ -69,9 +69,10 @@ export async function runSetup(o: SetupOptions): Promise<void> {
   let python: string | undefined;
   if (!o.skipPython) {
     await timed('python env (python/.venv)', o.onStep, async () => {
-      const env = await ensurePythonEnv(o.repoRoot);
+      // Dependencies shared by every clone on this machine (~/.cache/web4/python-envs), keyed by pyproject.toml and the Python version.
+      const env = await ensurePythonEnv(o.repoRoot, { cacheDir: layout.cacheDir, log: o.log });
       python = env.python;
-      return { action: env.action, note: env.action };
+      return { action: env.action, note: env.sharedEnv ? `${env.action}; dependencies from ${env.sharedEnv}` : env.action };
     });
   } else if (existsSync(venvPython(o.repoRoot))) {
     python = venvPython(o.repoRoot);
