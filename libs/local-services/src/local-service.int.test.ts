@@ -161,3 +161,32 @@ describe('faults', () => {
     await owner.down();
   }, 120_000);
 });
+
+describe('a server that is not this state root\'s', () => {
+  it('is never used: status names it, up starts our own on another port and records it, the next start reuses that port', async () => {
+    const other = service('chroma'); // another state root's Chroma, where ours would start first
+    const theirs = await other.up();
+    const theirPort = Number(new URL(theirs.url!).port);
+
+    const ours = service('chroma', { port: undefined, defaultPort: theirPort });
+    expect(ours.knownUrl()).toBeUndefined(); // nothing of ours yet: no URL to fall back on
+    const before = await ours.status();
+    expect(before).toMatchObject({ state: 'stopped', source: 'none', foreignUrl: theirs.url });
+    expect(before.detail).toContain('not this state root');
+
+    const up = await ours.up();
+    expect(up).toMatchObject({ state: 'running', source: 'ours', started: true, foreignUrl: theirs.url });
+    expect(up.url).not.toBe(theirs.url);
+    expect(ours.knownUrl()).toBe(up.url);
+    expect(ours.endpoint()?.url).toBe(up.url);
+
+    // stopped: later commands still know where ours is (and fail there), never at theirs
+    await ours.down();
+    expect(ours.knownUrl()).toBe(up.url);
+    const again = await ours.up();
+    expect(again.url).toBe(up.url);
+    expect((await other.status()).state).toBe('running');
+    await ours.down();
+    await other.down();
+  }, 180_000);
+});

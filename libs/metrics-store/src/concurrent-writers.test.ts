@@ -24,7 +24,7 @@ describe('several processes writing one database', () => {
     db.close();
     expect(perWorker).toEqual(Array.from({ length: 8 }, (_, w) => ({ query_type: `worker-${w}`, n: 10_000, distinct_i: 10_000 })));
     expect(summed.n).toBe(80_000);
-    expect(migrations.n).toBe(5);
+    expect(migrations.n).toBe(6);
 
     const store = MetricsStore.open(dbPath);
     expect(store.countQueries()).toBe(80_000);

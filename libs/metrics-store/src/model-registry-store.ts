@@ -142,6 +142,35 @@ export class ModelRegistryStore {
     }
   }
 
+  /** Record that this state root put the model `digest` under the Ollama name `name`. */
+  recordOllamaName(name: string, digest: string): void {
+    const now = this.clock.now().toISOString();
+    this.write(
+      this.file.db.insertInto('ollama_names').values({ name, digest, updated_at: now }).onConflict((oc) => oc.column('name').doUpdateSet({ digest, updated_at: now })),
+      `record Ollama name ${name}`,
+    );
+  }
+
+  /**
+   * Versions recorded before this store tracked Ollama names (migration 6): their own names were
+   * registered by this state root, but no digest was recorded for them.
+   */
+  versionsBeforeNameTracking(): string[] {
+    const applied = this.read(this.file.db.selectFrom('schema_migrations').select('applied_at').where('version', '=', 6))[0]?.applied_at;
+    if (!applied) return [];
+    return this.read(this.file.db.selectFrom('model_versions').select('version').where('created_at', '<', applied)).map((r) => r.version);
+  }
+
+  /** Forget an Ollama name this state root removed. */
+  forgetOllamaName(name: string): void {
+    this.write(this.file.db.deleteFrom('ollama_names').where('name', '=', name), `forget Ollama name ${name}`);
+  }
+
+  /** name → digest of every Ollama name this state root wrote. */
+  ollamaNames(): Map<string, string> {
+    return new Map(this.read(this.file.db.selectFrom('ollama_names').selectAll()).map((r) => [r.name, r.digest]));
+  }
+
   /** Forget a version whose folder was removed by retention (its events stay). */
   deleteVersion(version: string): void {
     this.write(this.file.db.deleteFrom('model_versions').where('version', '=', version), `forget model version ${version}`);

@@ -13,7 +13,10 @@ export interface ChunkRecord {
 
 /** Chroma rejects very large requests; this stays well below its default maximum batch. */
 const WRITE_BATCH = 1000;
-const TENANT = 'default_tenant';
+const DEFAULT_TENANT = 'default_tenant';
+const DEFAULT_DATABASE = 'default_database';
+/** Stands for "this state root has no Chroma" in messages (no URL configured, none started). */
+export const NO_CHROMA = '(none)';
 
 /**
  * Tier 1: the Chroma collections. Vectors come from our embedder (never from Chroma's default
@@ -21,31 +24,47 @@ const TENANT = 'default_tenant';
  */
 export class ChromaTier implements RetrievalTier {
   readonly name = 'chroma' as const;
+  /** The server, or NO_CHROMA when this state root has none (every call then fails saying so). */
   readonly url: string;
   readonly database: string;
+  readonly tenant: string;
   private readonly client: ChromaClient;
   private readonly admin: AdminClient;
   private readonly handles = new Map<CollectionName, Promise<Collection>>();
   private databaseReady: Promise<void> | undefined;
 
-  constructor(url: string, database = 'default_database') {
-    this.url = url;
+  /**
+   * The only place a Chroma client is made: every read and write goes to `tenant`/`database`
+   * (this state root's, from the config), created on first use. `url` undefined: this state
+   * root has no Chroma, and no other server is used in its place.
+   */
+  constructor(url: string | undefined, database = DEFAULT_DATABASE, tenant = DEFAULT_TENANT) {
+    this.url = url ?? NO_CHROMA;
     this.database = database;
-    const u = new URL(url);
+    this.tenant = tenant;
+    const u = new URL(url ?? 'http://127.0.0.1:9');
     const server = { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), ssl: u.protocol === 'https:' };
-    this.client = new ChromaClient({ ...server, tenant: TENANT, database });
+    this.client = new ChromaClient({ ...server, tenant, database });
     this.admin = new AdminClient(server);
   }
 
-  /** Create the configured database on first use (the default one always exists). */
-  private ensureDatabase(): Promise<void> {
-    if (this.database === 'default_database') return Promise.resolve();
+  /** Create the configured tenant and database on first use (the default ones always exist). */
+  ensureDatabase(): Promise<void> {
+    if (this.database === DEFAULT_DATABASE && this.tenant === DEFAULT_TENANT) return this.url === NO_CHROMA ? this.call('open database', async () => undefined) : Promise.resolve();
     this.databaseReady ??= this.call('open database', async () => {
+      if (this.tenant !== DEFAULT_TENANT) {
+        try {
+          await this.admin.getTenant({ name: this.tenant });
+        } catch (error) {
+          if (isConnectionFailure(error)) throw error;
+          await this.admin.createTenant({ name: this.tenant });
+        }
+      }
       try {
-        await this.admin.getDatabase({ name: this.database, tenant: TENANT });
+        await this.admin.getDatabase({ name: this.database, tenant: this.tenant });
       } catch (error) {
         if (isConnectionFailure(error)) throw error;
-        await this.admin.createDatabase({ name: this.database, tenant: TENANT });
+        await this.admin.createDatabase({ name: this.database, tenant: this.tenant });
       }
     }).catch((error: unknown) => {
       this.databaseReady = undefined;
@@ -56,9 +75,10 @@ export class ChromaTier implements RetrievalTier {
 
   /** Delete this state root's database with all its collections (test clean-up). */
   async dropDatabase(): Promise<void> {
-    if (this.database === 'default_database') throw new Error('refusing to drop the default database');
+    if (this.database === DEFAULT_DATABASE) throw new Error('refusing to drop the default database');
     this.handles.clear();
-    await this.call('drop database', () => this.admin.deleteDatabase({ name: this.database, tenant: TENANT }));
+    this.databaseReady = undefined;
+    await this.call('drop database', () => this.admin.deleteDatabase({ name: this.database, tenant: this.tenant }));
   }
 
   /** Delete every collection of this database (tests, and `rag reset` style repairs). */
@@ -180,8 +200,28 @@ export class ChromaTier implements RetrievalTier {
     return perCollection.flat();
   }
 
+  /** Whether this tier's database exists on the server (false when it would be created on first use). */
+  async databaseExists(): Promise<boolean> {
+    if (this.database === DEFAULT_DATABASE && this.tenant === DEFAULT_TENANT) return this.call('heartbeat', async () => (await this.client.heartbeat(), true));
+    return this.call('look up database', async () => {
+      try {
+        await this.admin.getDatabase({ name: this.database, tenant: this.tenant });
+        return true;
+      } catch (error) {
+        if (isConnectionFailure(error)) throw error;
+        return false;
+      }
+    });
+  }
+
   /** Map connection failures to a ServiceError that says which server and what to run. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (this.url === NO_CHROMA) {
+      throw new ServiceError(`This state root has no Chroma (${what}): none is configured and none was started for it.`, {
+        hint: 'Start its own with `web4 services up`, or set services.chroma.url (WEB4_SERVICES__CHROMA__URL) to a server it may share (it keeps its data in its own database there).',
+        details: { service: 'chroma' },
+      });
+    }
     try {
       return await fn();
     } catch (cause) {

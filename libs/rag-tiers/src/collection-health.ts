@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolveStatePath, type Web4Config } from '@web4/core';
-import { ChromaTier } from './chroma-tier.js';
 import { COLLECTION_NAMES, type CollectionName } from './collections.js';
 import { GraphTier } from './graph-tier.js';
 import { LexicalTier } from './lexical-tier.js';
 import { MetadataTier } from './metadata-tier.js';
-import { chromaUrl } from './rag-stack.js';
+import { chromaTierFor, chromaUrl } from './rag-stack.js';
 import { trainingConsistency, type TrainingConsistency } from './training-consistency.js';
 
 export interface CollectionHealthRow {
@@ -23,6 +22,9 @@ export interface CollectionHealthRow {
 
 export interface CollectionHealth {
   chromaUrl: string;
+  /** This state root's tenant and database on that server. */
+  chromaTenant: string;
+  chromaDatabase: string;
   reachable: boolean;
   collections: CollectionHealthRow[];
   graph: { nodes: Record<string, number>; edges: Record<string, number> };
@@ -36,8 +38,8 @@ export interface CollectionHealth {
  * `web4 monitor report` and `web4 rag health`; never throws for a down server, it reports it.
  */
 export async function collectionHealth(config: Web4Config, options: { chromaUrl?: string } = {}): Promise<CollectionHealth> {
-  const url = options.chromaUrl ?? chromaUrl(config);
-  const chroma = new ChromaTier(url, config.rag.chromaDatabase);
+  const chroma = chromaTierFor(config, options.chromaUrl ?? chromaUrl(config));
+  const url = chroma.url;
   // A state root that never indexed has no tier files; a health check must not create them.
   const metadataFile = resolveStatePath(config, config.rag.metadataDb);
   const graphFile = resolveStatePath(config, config.rag.graphDb);
@@ -82,7 +84,7 @@ export async function collectionHealth(config: Web4Config, options: { chromaUrl?
         training = null; // Chroma went away between the calls: the rows above already say so
       }
     }
-    return { chromaUrl: url, reachable, collections, graph: graph ? await graph.counts() : { nodes: {}, edges: {} }, training, checkedAt: new Date().toISOString() };
+    return { chromaUrl: url, chromaTenant: chroma.tenant, chromaDatabase: chroma.database, reachable, collections, graph: graph ? await graph.counts() : { nodes: {}, edges: {} }, training, checkedAt: new Date().toISOString() };
   } finally {
     await graph?.close();
     await metadata?.close();

@@ -1,4 +1,4 @@
-export { ChromaTier, dateNum, whereFromFilters, isConnectionFailure, type ChunkRecord } from './chroma-tier.js';
+export { ChromaTier, NO_CHROMA, dateNum, whereFromFilters, isConnectionFailure, type ChunkRecord } from './chroma-tier.js';
 export { CachedEmbedder, textHash } from './cached-embedder.js';
 export {
   COLLECTION_NAMES,
@@ -12,7 +12,7 @@ export { collectionHealth, type CollectionHealth, type CollectionHealthRow } fro
 export { GraphTier, nodeId, type EdgeKind, type GraphEdge, type GraphNode, type NodeKind } from './graph-tier.js';
 export { HotPdcaCache, type CacheStats, type PdcaEntry } from './hot-pdca-cache.js';
 export { MetadataTier, type AccessRecord, type DocumentRecord, type HotPdca } from './metadata-tier.js';
-export { chromaUrl, loadPdca, openRag, type OpenRagOptions, type RagStack } from './rag-stack.js';
+export { chromaTierFor, chromaUrl, loadPdca, openRag, type OpenRagOptions, type RagStack } from './rag-stack.js';
 export {
   TIER_NAMES,
   type MetadataValue,

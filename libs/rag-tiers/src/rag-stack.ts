@@ -1,4 +1,5 @@
-import { resolveStatePath, silentLogger, type Logger, type Web4Config } from '@web4/core';
+import { resolvePaths, resolveStatePath, silentLogger, type Logger, type Web4Config } from '@web4/core';
+import { serviceUrl } from '@web4/local-services';
 import { CachedEmbedder, TEXTS_PER_MODEL_CALL } from './cached-embedder.js';
 import { ChromaTier } from './chroma-tier.js';
 import type { CollectionName } from './collections.js';
@@ -10,10 +11,18 @@ import { QueryEmbeddingCache } from './query-embedding-cache.js';
 import { Retriever } from './retriever.js';
 import type { TextEmbedder } from './text-embedder.js';
 
-/** The Chroma server named by the config: `services.chroma.url`, else host and port. */
-export function chromaUrl(config: Web4Config): string {
-  const c = config.services.chroma;
-  return c.url ?? `http://${c.host}:${c.port}`;
+/**
+ * This state root's Chroma, as `web4 services` knows it: `services.chroma.url`, the server it
+ * started (its pid file / recorded port), or an explicitly configured port. Undefined when it
+ * has none: a server that merely answers on the default port may be another root's.
+ */
+export function chromaUrl(config: Web4Config): string | undefined {
+  return serviceUrl(config, resolvePaths(config), 'chroma');
+}
+
+/** A Chroma tier on this state root's own tenant and database. */
+export function chromaTierFor(config: Web4Config, url: string | undefined = chromaUrl(config)): ChromaTier {
+  return new ChromaTier(url, config.rag.chromaDatabase, config.rag.chromaTenant);
 }
 
 /** Everything retrieval needs, opened from the config: the four tiers, the cache, the retriever. */
@@ -44,7 +53,7 @@ export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
   const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
   const lexical = LexicalTier.open(resolveStatePath(config, config.rag.metadataDb));
   const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
-  const chroma = new ChromaTier(options.chromaUrl ?? chromaUrl(config), config.rag.chromaDatabase);
+  const chroma = chromaTierFor(config, options.chromaUrl ?? chromaUrl(config));
   const e = config.models.embedding;
   const embedder = new CachedEmbedder(options.embedder, metadata, TEXTS_PER_MODEL_CALL, `${e.source}:${e.source === 'hub' ? e.hubId : 'all-MiniLM-L6-v2'}:${e.dtype}`);
   const cache = new HotPdcaCache((id) => loadPdca(chroma, metadata, id), metadata, config.rag.cacheSize, options.now);

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type Clock, InputError, type Logger, type StatePaths, StorageError, type Web4Config, silentLogger, systemClock } from '@web4/core';
+import { type Clock, ConfigError, InputError, type Logger, type StatePaths, StorageError, type Web4Config, silentLogger, systemClock } from '@web4/core';
 import { buildAtomically } from '@web4/local-services';
 import { BASE_VERSION, MODEL_TAGS, type MetricsStore, type ModelEvent, type ModelTag, type ModelVersionRecord } from '@web4/metrics-store';
 import { OllamaModels } from './ollama-models.js';
@@ -196,6 +196,7 @@ export class AdapterRegistry {
     if (mode === 'merged' && !existsSync(join(rec.dir, 'model')) && this.o.exportMergedModel) {
       await this.o.exportMergedModel(join(rec.dir, 'adapter'), join(rec.dir, 'model'));
     }
+    await this.guardName(rec.ollamaName, await this.ollama.digests());
     const registered = await registerModel(rec.ollamaName, rec.dir, {
       ollamaUrl: this.o.ollamaUrl,
       baseModel: this.config.models.baseModel,
@@ -206,11 +207,14 @@ export class AdapterRegistry {
       ...(o.verifyPrompt ? { verifyPrompt: o.verifyPrompt } : {}),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
     });
+    const digest = await this.ollama.digest(rec.ollamaName);
+    if (digest) this.store.models.recordOllamaName(rec.ollamaName, digest);
     return note ? { ...registered, note } : registered;
   }
 
   /** Register a freshly trained version and point the candidate tag at it. */
   async setCandidate(version: string, runId: string | null): Promise<RegisteredModel & { note?: string }> {
+    await this.checkServingNames([this.tagNames.candidate, this.ollamaName(version)]);
     const registered = await this.registerVersion(version);
     this.store.models.apply({ tags: { candidate: version }, event: { action: 'registered', version, runId, reason: 'candidate' } });
     await this.syncTag('candidate', await this.ollama.digests());
@@ -234,7 +238,9 @@ export class AdapterRegistry {
     const name = this.tagNames[tag];
     if (!version) {
       if (tag !== 'candidate' && digests.has(name)) {
+        await this.guardName(name, digests);
         await this.ollama.remove(name);
+        this.store.models.forgetOllamaName(name);
         digests.delete(name);
         return { tag, name, version, action: 'removed' };
       }
@@ -251,9 +257,15 @@ export class AdapterRegistry {
       for (const [k, v] of fresh) digests.set(k, v);
       action = 'registered+copied';
     }
-    if (digests.get(name) === digests.get(source)) return { tag, name, version, action: 'unchanged' };
+    if (digests.get(name) === digests.get(source)) {
+      // Already right; recorded as ours only when it is (a tag another root set to the same model stays theirs).
+      if (this.ownsName(name, digests)) this.store.models.recordOllamaName(name, digests.get(name)!);
+      return { tag, name, version, action: 'unchanged' };
+    }
+    await this.guardName(name, digests);
     await this.ollama.copy(source, name);
     digests.set(name, digests.get(source)!);
+    this.store.models.recordOllamaName(name, digests.get(source)!);
     this.logger.info({ tag: name, version, source }, 'Ollama tag moved');
     return { tag, name, version, action };
   }
@@ -280,6 +292,7 @@ export class AdapterRegistry {
     const tags = this.tags();
     const current = tags.latest ?? BASE_VERSION;
     if (current === version) return { from: tags.previous ?? BASE_VERSION };
+    await this.checkServingNames([this.tagNames.latest, this.tagNames.previous]);
     this.store.models.apply({
       tags: { latest: version, previous: current },
       versions: [{ version, state: 'promoted', promotedAt: this.clock.now().toISOString(), reason: null, ...(o.gates ? { gates: o.gates } : {}) }],
@@ -321,6 +334,7 @@ export class AdapterRegistry {
       }
       await this.requireIntact(to);
     }
+    await this.checkServingNames([this.tagNames.latest, this.tagNames.previous]);
     const target = to === BASE_VERSION ? undefined : this.requireVersion(to);
     const newPrevious = target?.parentVersion && (target.parentVersion === BASE_VERSION || this.version(target.parentVersion)?.state !== 'rejected') ? target.parentVersion : null;
     this.store.models.apply({
@@ -428,7 +442,7 @@ export class AdapterRegistry {
         }
       });
       // The Ollama name of the damaged folder may hold the damaged weights: register it again.
-      if (this.version(version)) await this.ollama.remove(this.version(version)!.ollamaName);
+      if (this.version(version)) await this.removeOwnName(this.version(version)!.ollamaName);
     }
     if (!this.version(version)) {
       const manifest = readManifest(join(dir, 'manifest.json'));
@@ -470,10 +484,61 @@ export class AdapterRegistry {
     const digests = await this.ollama.digests();
     for (const v of this.store.models.versions()) {
       if (tagged.has(v.version) || !digests.has(v.ollamaName)) continue;
+      if (!this.ownsName(v.ollamaName, digests)) continue; // another deployment's model under a name like ours: not ours to delete
       await this.ollama.remove(v.ollamaName);
+      this.store.models.forgetOllamaName(v.ollamaName);
       report.ollamaNamesRemoved.push(v.ollamaName);
     }
     return report;
+  }
+
+  // ---- whose names these are -----------------------------------------------------------------
+
+  /**
+   * True when Ollama holds under `name` what this state root put there (or nothing): the digest
+   * it recorded when it wrote the name, or, for names written before digests were recorded, the
+   * model of one of its own earlier versions.
+   */
+  ownsName(name: string, digests: Map<string, string>): boolean {
+    const current = digests.get(name);
+    if (current === undefined) return true;
+    const owned = this.store.models.ollamaNames();
+    if (owned.get(name) === current) return true;
+    if (owned.has(name)) return false; // we wrote it, someone else has replaced it since
+    const legacy = this.store.models.versionsBeforeNameTracking();
+    return legacy.some((v) => {
+      const own = this.version(v)?.ollamaName;
+      return own !== undefined && own !== name && digests.get(own) === current;
+    });
+  }
+
+  /**
+   * Before the registry records a change: every Ollama name it will move (default: the three
+   * tags) holds what this state root put there, else a ConfigError saying to set another
+   * deployment name. The nightly loop can call it first, before hours of training.
+   */
+  async checkServingNames(names: string[] = Object.values(this.tagNames)): Promise<void> {
+    const digests = await this.ollama.digests();
+    for (const name of names) await this.guardName(name, digests);
+  }
+
+  /** Stop before overwriting or deleting a name whose model this state root did not register. */
+  private async guardName(name: string, digests: Map<string, string>): Promise<void> {
+    if (this.ownsName(name, digests)) return;
+    const deployment = this.config.deployment.name;
+    throw new ConfigError(
+      `Ollama at ${this.o.ollamaUrl} holds ${name} (digest ${digests.get(name)!.slice(0, 12)}), a model this state root did not register: another deployment uses the name "${name.split(':')[0]}". Nothing was moved.`,
+      {
+        hint: `Set another deployment name in this state root's config (deployment.name in web4.config.json, now "${deployment}"; or WEB4_DEPLOYMENT__NAME), e.g. "${deployment}-${basenameOf(this.config.stateRoot)}"; two state roots on one Ollama need two names.`,
+        details: { name, digest: digests.get(name), deployment },
+      },
+    );
+  }
+
+  private async removeOwnName(name: string): Promise<void> {
+    await this.guardName(name, await this.ollama.digests());
+    await this.ollama.remove(name);
+    this.store.models.forgetOllamaName(name);
   }
 
   private requireVersion(version: string): ModelVersionRecord {
@@ -481,6 +546,10 @@ export class AdapterRegistry {
     if (!rec) throw new InputError(`No model version ${version} in the registry.`, { hint: '`web4 model list` shows the versions.' });
     return rec;
   }
+}
+
+function basenameOf(path: string): string {
+  return (path.split('/').filter(Boolean).pop() ?? 'root').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
 }
 
 /** A file-system failure as a StorageError that says what to do (a full disk, no permission). */

@@ -1,5 +1,5 @@
 import { EXIT_CODES, InputError, ServiceError } from '@web4/core';
-import { servicesFromConfig } from '@web4/local-services';
+import { serviceUrl, servicesFromConfig } from '@web4/local-services';
 import { BASE_VERSION, MetricsStore } from '@web4/metrics-store';
 import { AdapterRegistry, describeVersion, REGISTRY_LOCK } from '@web4/rollback';
 import { exportModel } from '@web4/trainer-bridge';
@@ -20,10 +20,13 @@ interface RollbackArgs extends GlobalArgs {
   reason?: string;
 }
 
+/** `model list` reads only the registry: without an Ollama of this state root, nothing is asked of one. */
+const NO_OLLAMA = 'http://127.0.0.1:9';
+
 const fmt = (x: unknown, d = 4) => (typeof x === 'number' ? x.toFixed(d) : '–');
 
 async function withRegistry<T>(ctx: CommandContext, needOllama: boolean, body: (r: AdapterRegistry, store: MetricsStore) => Promise<T>): Promise<T> {
-  let url = ctx.config.services.ollama.url ?? `http://${ctx.config.services.ollama.host}:${ctx.config.services.ollama.port}`;
+  let url = serviceUrl(ctx.config, ctx.paths, 'ollama') ?? NO_OLLAMA;
   if (needOllama) {
     const status = await servicesFromConfig(ctx.config, ctx.paths).ollama.status();
     if (status.state !== 'running' || !status.url) throw new ServiceError('Ollama is not running: the serving tags live there.', { hint: 'Start it with `web4 services up`, then run again.' });

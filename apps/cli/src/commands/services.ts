@@ -2,6 +2,7 @@ import { EXIT_CODES } from '@web4/core';
 import { assetLayout, ensureBaseGguf, ensureBaseModel, resolveNumThread, servicesFromConfig, type LocalService, type ServiceStatus } from '@web4/local-services';
 import type { Argv, CommandModule } from 'yargs';
 import { type CommandContext, type GlobalArgs, createContext, runCommand } from '../context.js';
+import { ragTiers } from './rag.js';
 
 interface ServicesArgs extends GlobalArgs {
   only?: 'chroma' | 'ollama';
@@ -20,13 +21,39 @@ function describe(s: ServiceStatus): string {
   return `${s.state === 'running' ? '✓' : '⚠️'} ${s.name.padEnd(7)} ${s.state}${who}${where}`;
 }
 
+interface ChromaPlace {
+  tenant: string;
+  database: string;
+  /** Whether the database exists on the server (undefined when the server does not answer). */
+  databaseExists?: boolean;
+  databaseCreated?: boolean;
+}
+
+/** This state root's tenant/database on its Chroma; `create` makes them when missing (`up`). */
+async function chromaPlace(ctx: CommandContext, s: ServiceStatus, create: boolean): Promise<ChromaPlace> {
+  const { chromaTierFor } = await ragTiers();
+  const tier = chromaTierFor(ctx.config, s.state === 'running' ? s.url : undefined);
+  const place: ChromaPlace = { tenant: tier.tenant, database: tier.database };
+  if (s.state !== 'running') return place;
+  const existed = await tier.databaseExists();
+  if (!existed && create) await tier.ensureDatabase();
+  return { ...place, databaseExists: existed || create, ...(create && !existed ? { databaseCreated: true } : {}) };
+}
+
+function describePlace(p: ChromaPlace): string {
+  const state = p.databaseCreated ? 'created' : p.databaseExists === true ? 'exists' : p.databaseExists === false ? 'not created yet (the first index creates it)' : 'not checked';
+  return `    database: ${p.database} (tenant ${p.tenant}, ${state})`;
+}
+
 async function status(args: ServicesArgs): Promise<number> {
   const ctx = createContext(args);
   const results = [];
   for (const service of selected(ctx, args.only)) {
     const s = await service.status();
-    results.push(s);
+    const place = service.name === 'chroma' ? await chromaPlace(ctx, s, false) : undefined;
+    results.push({ ...s, ...place });
     ctx.say(describe(s));
+    if (place) ctx.say(describePlace(place));
     if (s.detail) ctx.say(`    ${s.detail}`);
     if (s.state !== 'running' && s.source !== 'configured') ctx.say('    → web4 services up');
     if (s.logFile && s.source === 'ours') ctx.say(`    log: ${s.logFile}`);
@@ -47,8 +74,11 @@ async function up(args: ServicesArgs): Promise<number> {
       const model = await ensureBaseModel(s.url, gguf.path, ctx.config.models.baseModel, { numThread: resolveNumThread(ctx.config.services.ollama.numThread) });
       baseModel = `${model.name} ${model.action}`;
     }
-    results.push({ ...s, ...(baseModel ? { baseModel } : {}) });
+    const place = service.name === 'chroma' ? await chromaPlace(ctx, s, true) : undefined;
+    results.push({ ...s, ...place, ...(baseModel ? { baseModel } : {}) });
     ctx.say(`${describe(s)}${s.started ? ' — started' : ' — already running'}${s.staleRecordCleared ? ' (stale pid file cleared)' : ''}`);
+    if (s.started && s.foreignUrl) ctx.say(`    ${s.foreignUrl} answers but is not this state root's: started our own instead`);
+    if (place) ctx.say(describePlace(place));
     if (s.dataDir && s.source === 'ours') ctx.say(`    data: ${s.dataDir}  log: ${s.logFile}`);
     if (baseModel) ctx.say(`    model: ${baseModel}`);
   }
@@ -80,6 +110,10 @@ export const servicesCommand: CommandModule<object, ServicesArgs> = {
       .command<ServicesArgs>('down', 'Stop the servers web4 started (others are left alone)', only, (a) => runCommand(a, () => down(a)))
       .command<ServicesArgs>('status', 'Is each service answering? Exit 1 when one is not', only, (a) => runCommand(a, () => status(a)))
       .demandCommand(1, 'Name an action: up, down or status')
-      .epilogue('Pid files and logs: logs/services/ under the state root. Chroma data: chroma/; Ollama models: models/ollama/.'),
+      .epilogue(
+        'Pid files, recorded ports and logs: logs/services/ under the state root. Chroma data: chroma/; Ollama models: models/ollama/. ' +
+          'A server is used only when it is configured (services.<name>.url or .port) or this state root started it; ' +
+          "each root keeps its collections in its own Chroma database (rag.chromaDatabase, default derived from the root's path).",
+      ),
   handler: () => undefined,
 };

@@ -13,6 +13,7 @@ export interface MetricsDatabase {
   model_versions: ModelVersionsTable;
   model_tags: ModelTagsTable;
   model_events: ModelEventsTable;
+  ollama_names: OllamaNamesTable;
   run_locks: RunLocksTable;
   schema_migrations: SchemaMigrationsTable;
 }
@@ -125,6 +126,13 @@ export interface ModelVersionsTable {
 export interface ModelTagsTable {
   tag: string;
   version: string;
+  updated_at: string;
+}
+
+/** An Ollama name this state root wrote, and the digest of the model it put there. */
+export interface OllamaNamesTable {
+  name: string;
+  digest: string;
   updated_at: string;
 }
 
