@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type Clock, type Logger, redactText, retry, silentLogger, systemClock } from '@web4/core';
 import { type Alert, type AlertChannel, type Alerter, type ChannelResult, type DeliveryReport, PermanentDeliveryError } from './alert.js';
 import { MAX_PENDING, type PendingAlert, UndeliveredQueue } from './undelivered.js';
@@ -87,6 +88,7 @@ export function createAlerter(o: AlerterOptions): Alerter {
     async send(input) {
       const alert: Stamped = { ...input, at: input.at ?? clock.now().toISOString() };
       const controller = new AbortController();
+      setMaxListeners(0, controller.signal); // every delivery (channels × waiting alerts) listens to the one deadline
       const deadlineTimer = setTimeout(() => controller.abort(new Error(`gave up at the alerting deadline (${o.deadlineMs} ms)`)), o.deadlineMs);
       const claim = queue.claim();
       let released = false;
