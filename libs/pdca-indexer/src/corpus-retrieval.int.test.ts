@@ -44,6 +44,18 @@ describe('corpus → retrieve → cache → optimize (real Chroma, real embeddin
     expect(reports.reduce((n, r) => n + r.unchanged, 0)).toBeGreaterThan(100);
   });
 
+  it('a state indexed before the lexical tier existed gets it on the next run, from cached vectors', async () => {
+    const before = fx.rag.lexical.chunkCounts('components');
+    fx.rag.lexical.deleteDocuments('components', [...before.keys()]);
+    const { reports } = await indexCorpus(fx.rag, fx.config);
+    const components = reports.find((r) => r.collection === 'components')!;
+    expect(components.indexed).toBe(before.size);
+    expect(components.embedded).toBe(0);
+    expect(fx.rag.lexical.chunkCounts('components')).toEqual(before);
+    const hist = reports.find((r) => r.collection === 'pdca_historical')!;
+    expect(hist.indexed).toBe(0);
+  });
+
   it('retrieves ranked results across tiers and says which tiers were used', async () => {
     const r = await fx.rag.retriever.retrieve('Why did questions about the ACT section of long PDCAs return nothing?');
     const pdcas = r.results.filter((x) => x.collection === 'pdca_historical' && x.tier === 'chroma');

@@ -69,6 +69,11 @@ describe('web4 index / web4 rag', () => {
     expect(q.code, q.err).toBe(0);
     const result = q.json();
     expect(result.tiersUsed).toContain('chroma');
+    expect(result.tiersUsed).toContain('lexical');
+    // The model's start in this fresh process is measured apart from the (warm) retrieval.
+    expect(result.modelStartMs).toBeGreaterThan(0);
+    expect(result.totalMs).toBeCloseTo(result.modelStartMs + result.latencyMs, 3);
+    expect(result.timingsMs.embed).toBeLessThan(result.modelStartMs);
     expect(result.results[0].documentId).toMatch(/overlap-chunker-infinite-loop|chunker/i);
     const hot = await web4('rag', 'hot', '--top', '10', '--json');
     expect(hot.code).toBe(0);
@@ -78,6 +83,9 @@ describe('web4 index / web4 rag', () => {
     expect(stats.code).toBe(0);
     expect(stats.json().recorded).toMatchObject({ accesses: pdcas.size, misses: pdcas.size });
     expect(stats.json().cache.entries).toBe(pdcas.size);
+    const human = await web4('rag', 'query', 'web4-agent 0.1.3.0 release', '--tiers', 'lexical,chroma');
+    expect(human.code, human.err).toBe(0);
+    expect(human.out).toMatch(/model start \d+\.\d ms \(load \+ first inference, once per process\), retrieval \d+\.\d ms/);
   });
 
   it('rag health, rag optimize --apply', async () => {
@@ -88,6 +96,13 @@ describe('web4 index / web4 rag', () => {
     expect(opt.code, opt.err).toBe(0);
     const written = JSON.parse(readFileSync(join(root, 'web4.config.json'), 'utf8'));
     for (const r of opt.json().recommendations) expect(written.rag.nResults[r.collection]).toBe(r.recommended);
+    const fusion = opt.json().fusion;
+    expect(fusion.tiers.map((t: { ranking: string }) => t.ranking)).toEqual(['chroma', 'graph', 'metadata', 'lexical']);
+    expect(written.rag.fusion).toEqual(fusion.tuned.settings);
+    expect(fusion.current.mrr).toBeGreaterThanOrEqual(fusion.best.mrr);
+    const human = await web4('rag', 'optimize');
+    expect(human.out).toMatch(/chroma alone/);
+    expect(human.out).toMatch(/Default retrieval \(config\): MRR \d\.\d\d vs best tier \d\.\d\d (✓|⚠️)/);
     expect(written.rag.journal.root).toBe(join(EXAMPLES, 'journal')); // the rest of the file is kept
   });
 
