@@ -44,8 +44,13 @@ export function createContext(args: GlobalArgs, logFile?: string): CommandContex
   // WEB4_NOW lets scripts and tests run a command "as of" another instant.
   const clock = process.env.WEB4_NOW ? new FixedClock(process.env.WEB4_NOW) : systemClock;
   const json = Boolean(args.json);
+  // stderr carries problems (warn and above) unless -v asks for everything: the routine lines
+  // (e.g. one per validation case) go to the command's log file only, never between the lines of
+  // the report. Readable on a terminal, JSON lines for scripts and with --json (README, "The `web4` command").
   const logger = createLogger({
-    level: args.verbose ? 'debug' : config.logging.level === 'info' && !logFile ? 'warn' : config.logging.level,
+    level: args.verbose ? 'debug' : config.logging.level,
+    consoleLevel: args.verbose ? 'debug' : quieter(config.logging.level, 'warn'),
+    consoleFormat: json ? 'json' : 'auto',
     ...(logFile ? { file: join(paths.logsDir, logFile) } : {}),
     console: !json || Boolean(args.verbose),
   });
@@ -63,6 +68,12 @@ export function createContext(args: GlobalArgs, logFile?: string): CommandContex
       if (json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
     },
   };
+}
+
+const LEVEL_ORDER = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+/** The less talkative of two pino levels. */
+function quieter(a: string, b: string): string {
+  return LEVEL_ORDER.indexOf(a) > LEVEL_ORDER.indexOf(b) ? a : b;
 }
 
 /**

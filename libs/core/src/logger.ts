@@ -26,8 +26,19 @@ export interface LoggerSetup {
   level?: string;
   /** Append JSON lines to this file (created with its directory). */
   file?: string;
-  /** Also print to stderr: pretty on a terminal, JSON otherwise. Default true. */
+  /** Also print to stderr (see `consoleLevel`, `consoleFormat`). Default true. */
   console?: boolean;
+  /**
+   * The lowest level printed on stderr; default `level`. The CLI keeps it at `warn` unless `-v`,
+   * so that a terminal shows people the report, and the routine lines go to the file only.
+   */
+  consoleLevel?: string;
+  /**
+   * How stderr shows log lines: `pretty` (one readable line per event, for people), `json` (one
+   * JSON object per line, for scripts and `--json`), or `auto` (default): pretty when stderr is a
+   * terminal, JSON otherwise.
+   */
+  consoleFormat?: 'auto' | 'pretty' | 'json';
   name?: string;
   /**
    * Write the file synchronously on the caller's thread instead of through a worker: for jobs
@@ -37,8 +48,9 @@ export interface LoggerSetup {
 }
 
 /**
- * The one logger. JSON lines to a file; pretty on a terminal. Writes go through pino's
- * transports (a worker thread), so a log call costs the caller little.
+ * The one logger. JSON lines to a file; on stderr, readable lines on a terminal and JSON lines
+ * otherwise. Writes go through pino's transports (a worker thread), so a log call costs the
+ * caller little.
  */
 export function createLogger(setup: LoggerSetup = {}): Logger {
   const level = setup.level ?? process.env.WEB4_LOGGING__LEVEL ?? 'info';
@@ -54,21 +66,30 @@ export function createLogger(setup: LoggerSetup = {}): Logger {
     mkdirSync(dirname(setup.file), { recursive: true });
     targets.push({ target: 'pino/file', level, options: { destination: setup.file, mkdir: true } });
   }
+  const consoleLevel = setup.consoleLevel ?? level;
   if (setup.console ?? true) {
-    if (process.stderr.isTTY) {
-      targets.push({ target: 'pino-pretty', level, options: { destination: 2, colorize: true, ignore: 'pid,hostname' } });
+    const format = setup.consoleFormat ?? 'auto';
+    if (format === 'pretty' || (format === 'auto' && process.stderr.isTTY)) {
+      const pretty = { destination: 2, colorize: Boolean(process.stderr.isTTY), singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' };
+      targets.push({ target: 'pino-pretty', level: consoleLevel, options: pretty });
     } else {
-      targets.push({ target: 'pino/file', level, options: { destination: 2 } });
+      targets.push({ target: 'pino/file', level: consoleLevel, options: { destination: 2 } });
     }
   }
+  // The logger passes on what its most talkative target wants; each target filters its own.
+  const lowest = targets.map((t) => t.level ?? level).reduce((low, l) => (levelValue(l) < levelValue(low) ? l : low), 'silent');
   const options: LoggerOptions = {
-    level,
+    level: lowest,
     hooks,
     redact: { paths: redactPaths, censor: '[redacted]' },
     ...(setup.name ? { name: setup.name } : {}),
   };
   if (targets.length === 0) return pino({ ...options, level: 'silent' });
   return pino(options, pino.transport({ targets }));
+}
+
+function levelValue(level: string): number {
+  return level === 'silent' ? Infinity : (pino.levels.values[level] ?? pino.levels.values.info!);
 }
 
 /** A logger that writes nothing, for tests and library defaults. */
