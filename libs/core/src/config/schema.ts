@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 /**
@@ -248,22 +249,77 @@ export const ragSchema = z.object({
   fusion: fusionSchema.default(fusionSchema.parse({})),
 });
 
-export const scheduleSchema = z.object({
-  /**
-   * Jobs the scheduler runs: a cron expression (UTC) and the `web4` arguments. Defaults follow
-   * the original crontab: the evening jobs at 18:00 (indexing, then the nightly loop at 18:30;
-   * a night still running when the next one fires makes that one exit with code 75), the morning
-   * check at 07:00. Jobs whose command does not exist in this build are reported, not run.
-   */
-  jobs: z
-    .array(z.object({ name: z.string(), cron: z.string(), args: z.array(z.string()) }))
-    .default([
-      { name: 'daily-indexing', cron: '0 18 * * *', args: ['index', 'daily'] },
-      { name: 'evening-loop', cron: '30 18 * * *', args: ['evening', 'run'] },
-      { name: 'morning-report', cron: '0 7 * * *', args: ['monitor', 'report'] },
-    ]),
-  timezone: z.string().default('UTC'),
+/** A job's name becomes its log file (`logs/cron_<name>.log`) and its crontab comment. */
+const JOB_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Why a cron expression is unusable (croner's parser: 5 fields, or 6 with seconds first), or undefined. */
+export function cronExpressionProblem(expression: string, timezone?: string): string | undefined {
+  try {
+    const cron = new Cron(expression, { paused: true, ...(timezone ? { timezone } : {}) });
+    const next = cron.nextRun();
+    cron.stop();
+    return next ? undefined : 'it never fires (no such date)';
+  } catch (error) {
+    return (error as Error).message.replace(/^CronPattern: /, '');
+  }
+}
+
+export const scheduleJobSchema = z.object({
+  /** Lowercase letters, digits, ".", "_" and "-": it names the job's log file `logs/cron_<name>.log`. */
+  name: z.string().regex(JOB_NAME, 'a job name is lowercase letters, digits, ".", "_" and "-" (it names logs/cron_<name>.log), e.g. "daily-indexing"'),
+  /** "minute hour day-of-month month day-of-week" (crontab), or 6 fields with seconds first (`schedule run` only). */
+  cron: z.string(),
+  /** The `web4` command and its arguments, e.g. ["index", "daily"]; `--root` is added. */
+  args: z.array(z.string()).min(1, 'args names the web4 command to run, e.g. ["index", "daily"]'),
 });
+
+export const scheduleSchema = z
+  .object({
+    /**
+     * Jobs the scheduler runs: a cron expression and the `web4` arguments. Defaults follow the
+     * original plan: indexing at 21:00, the nightly loop at 22:00 (a night still running when the
+     * next one fires makes that one exit with code 75), the morning validation at 09:00. Jobs
+     * whose command does not exist in this build are reported, not run (libs/scheduling).
+     */
+    jobs: z.array(scheduleJobSchema).default([
+      { name: 'daily-indexing', cron: '0 21 * * *', args: ['index', 'daily'] },
+      { name: 'evening-loop', cron: '0 22 * * *', args: ['evening', 'run'] },
+      { name: 'morning-validation', cron: '0 9 * * *', args: ['validate'] },
+    ]),
+    /** Zone of the cron expressions (IANA name). Crontab lines need it to be this machine's zone. */
+    timezone: z.string().default('UTC'),
+    /**
+     * Rotation of the top-level `logs/*.log` files, run by the scheduler as a job of its own: an
+     * appended log (daily_indexing.log …) is renamed to `<name>_YYYYMMDD_HHMMSS.log`; files older
+     * than `compressAfterDays` are gzipped, `.gz` files older than `deleteAfterDays` removed (0:
+     * never). A file that a process has open (a run in progress) is never touched.
+     */
+    logRotation: z
+      .object({
+        enabled: z.boolean().default(true),
+        cron: z.string().default('50 20 * * *'),
+        compressAfterDays: z.number().int().min(0).default(30),
+        deleteAfterDays: z.number().int().min(0).default(365),
+      })
+      .default({ enabled: true, cron: '50 20 * * *', compressAfterDays: 30, deleteAfterDays: 365 }),
+  })
+  .superRefine((s, ctx) => {
+    const zoneProblem = cronExpressionProblem('0 0 * * *', s.timezone);
+    if (zoneProblem) ctx.addIssue({ code: 'custom', path: ['timezone'], message: `"${s.timezone}" is not a time zone (${zoneProblem}); use an IANA name such as "UTC" or "Europe/Berlin"` });
+    const seen = new Set<string>();
+    s.jobs.forEach((job, i) => {
+      if (seen.has(job.name)) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'name'], message: `job name "${job.name}" is used twice; each job needs its own name` });
+      seen.add(job.name);
+      const problem = cronExpressionProblem(job.cron, zoneProblem ? undefined : s.timezone);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['jobs', i, 'cron'], message: `job "${job.name}": "${job.cron}" is not a usable cron expression: ${problem}. Write "minute hour day-of-month month day-of-week", e.g. "0 22 * * *" for 22:00 every day` });
+    });
+    const rotation = s.logRotation;
+    const rotationProblem = cronExpressionProblem(rotation.cron, zoneProblem ? undefined : s.timezone);
+    if (rotationProblem) ctx.addIssue({ code: 'custom', path: ['logRotation', 'cron'], message: `"${rotation.cron}" is not a usable cron expression: ${rotationProblem}. Write "minute hour day-of-month month day-of-week", e.g. "50 20 * * *"` });
+    if (rotation.deleteAfterDays > 0 && rotation.deleteAfterDays <= rotation.compressAfterDays) {
+      ctx.addIssue({ code: 'custom', path: ['logRotation', 'deleteAfterDays'], message: `deleteAfterDays (${rotation.deleteAfterDays}) must be more than compressAfterDays (${rotation.compressAfterDays}), or 0 to keep compressed logs forever` });
+    }
+  });
 
 export const validationSchema = z.object({
   /** Challenging queries for the morning validation (YAML, canary-suite case format). */
