@@ -163,7 +163,7 @@ describe('faults', () => {
 });
 
 describe('a server that is not this state root\'s', () => {
-  it('is never used: status names it, up starts our own on another port and records it, the next start reuses that port', async () => {
+  it('is never used: status names it, up starts our own on another port and records it, commands find ours, the next start reuses its port', async () => {
     const other = service('chroma'); // another state root's Chroma, where ours would start first
     const theirs = await other.up();
     const theirPort = Number(new URL(theirs.url!).port);
@@ -180,9 +180,9 @@ describe('a server that is not this state root\'s', () => {
     expect(ours.knownUrl()).toBe(up.url);
     expect(ours.endpoint()?.url).toBe(up.url);
 
-    // stopped: later commands still know where ours is (and fail there), never at theirs
+    // stopped: later commands have no Chroma (and say so), never theirs; the next start takes our port again
     await ours.down();
-    expect(ours.knownUrl()).toBe(up.url);
+    expect(ours.knownUrl()).toBeUndefined();
     const again = await ours.up();
     expect(again.url).toBe(up.url);
     expect((await other.status()).state).toBe('running');

@@ -69,7 +69,7 @@ export interface ServiceEndpoint {
 export class LocalService {
   readonly recordFile: string;
   readonly logFile: string;
-  /** `<name>.endpoint.json`: the port ours had, read by `knownUrl` and reused by the next start. */
+  /** `<name>.endpoint.json`: the port ours had, tried first by the next start (a stable URL for clients). */
   readonly endpointFile: string;
 
   constructor(readonly options: LocalServiceOptions) {
@@ -91,8 +91,9 @@ export class LocalService {
 
   /**
    * The URL this state root uses, without asking the network: the configured URL, our running
-   * server, the explicitly configured port, or where ours ran last. Undefined when this state
-   * root has none (then nothing else may be used in its place).
+   * server (its record), or the explicitly configured port. Undefined when this state root has
+   * none running: then nothing may be used in its place (not even its last port, which another
+   * root may have taken since).
    */
   knownUrl(): string | undefined {
     const { url, host, port } = this.options;
@@ -100,7 +101,7 @@ export class LocalService {
     const record = readServiceRecord(this.recordFile);
     if (record && isProcessRunning(record.pid, record.program)) return record.url;
     if (port !== undefined && port > 0) return `http://${host}:${port}`;
-    return this.endpoint()?.url;
+    return undefined;
   }
 
   get name(): ServiceName {

@@ -53,8 +53,9 @@ export function servicesFromConfig(
 
 /**
  * The one answer to "where is this state root's Chroma / Ollama" for code that does not manage
- * services (the retrieval stack, the registry): the configured URL, our running server, the
- * explicitly configured port, or where ours ran last; undefined when this root has none.
+ * services (the retrieval stack, the registry): the configured URL, our running server (its
+ * record under logs/services/), or the explicitly configured port; undefined when this root has
+ * none running.
  */
 export function serviceUrl(config: Web4Config, paths: StatePaths, name: 'chroma' | 'ollama'): string | undefined {
   return servicesFromConfig(config, paths)[name].knownUrl();

@@ -217,7 +217,7 @@ export class ChromaTier implements RetrievalTier {
   /** Map connection failures to a ServiceError that says which server and what to run. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (this.url === NO_CHROMA) {
-      throw new ServiceError(`This state root has no Chroma (${what}): none is configured and none was started for it.`, {
+      throw new ServiceError(`This state root has no Chroma (${what}): none is configured and its own is not running.`, {
         hint: 'Start its own with `web4 services up`, or set services.chroma.url (WEB4_SERVICES__CHROMA__URL) to a server it may share (it keeps its data in its own database there).',
         details: { service: 'chroma' },
       });

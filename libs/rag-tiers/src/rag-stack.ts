@@ -13,8 +13,8 @@ import type { TextEmbedder } from './text-embedder.js';
 
 /**
  * This state root's Chroma, as `web4 services` knows it: `services.chroma.url`, the server it
- * started (its pid file / recorded port), or an explicitly configured port. Undefined when it
- * has none: a server that merely answers on the default port may be another root's.
+ * started (its pid file), or an explicitly configured port. Undefined when it has none running:
+ * a server that merely answers on the default port may be another root's.
  */
 export function chromaUrl(config: Web4Config): string | undefined {
   return serviceUrl(config, resolvePaths(config), 'chroma');
