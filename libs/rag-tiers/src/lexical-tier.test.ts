@@ -122,6 +122,11 @@ describe('LexicalTier (real SQLite FTS5)', () => {
     expect([...new Set(trained.map((x) => x.documentId))]).toEqual(['a/2026-11-21-UTC-1000-release-0.1.2.9']);
     const before = await lexical.search(query('release version', { filters: { dateTo: '2026-11-20' } }));
     expect(before.every((x) => x.metadata.date === '2026-11-20')).toBe(true);
+    // Filters narrow PDCAs only; other collections answer as they are, n per collection.
+    const mixed = await lexical.search(query('release OverlapChunker', { filters: { trained: true } }));
+    expect(mixed.map((x) => x.collection).sort()).toEqual(['components', 'pdca_historical']);
+    const one = await lexical.search(query('release version', { nResults: { pdca_historical: 1 } }));
+    expect(one).toHaveLength(1);
   });
 
   it('stays consistent through re-index, copy to history and delete', async () => {

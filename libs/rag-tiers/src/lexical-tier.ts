@@ -167,49 +167,58 @@ export class LexicalTier implements RetrievalTier {
     const match = lexicalQuery(query.text);
     if (!match) return [];
     const terms = queryTerms(query.text);
+    const collections = query.collections;
+    if (collections.length === 0) return [];
+    const most = Math.max(...collections.map((c) => query.nResults[c] ?? 3));
+    const { clause, params } = filterClause(query.filters);
+    // One MATCH over every collection asked (one index scan, not one per collection), the best
+    // `n` of each by bm25() (lower is better; the title counts twice as much as the text).
+    // Filters narrow the PDCA collections only, as in the other tiers.
+    const rows = this.raw
+      .prepare(
+        `SELECT * FROM (
+           SELECT *, row_number() OVER (PARTITION BY collection ORDER BY bm25) AS rn FROM (
+             SELECT l.chunk_id, l.doc_id, l.collection, l.title, l.text, bm25(lexical_chunks, 2.0, 1.0) AS bm25,
+                    d.path, d.date, d.trained, d.quality_score
+               FROM lexical_chunks l JOIN documents d ON d.collection = l.collection AND d.doc_id = l.doc_id
+              WHERE lexical_chunks MATCH ? AND l.collection IN (${collections.map(() => '?').join(',')})
+                AND (l.collection NOT IN (${PDCA_COLLECTIONS.map(() => '?').join(',')}) OR (1${clause}))))
+         WHERE rn <= ?`,
+      )
+      .all(match, ...collections, ...PDCA_COLLECTIONS, ...params, most) as Array<{
+      chunk_id: string;
+      doc_id: string;
+      collection: CollectionName;
+      title: string;
+      text: string;
+      bm25: number;
+      path: string;
+      date: string | null;
+      trained: number;
+      quality_score: number;
+      rn: number;
+    }>;
     const out: RetrievedItem[] = [];
-    for (const collection of query.collections) {
-      const n = query.nResults[collection] ?? 3;
-      const { clause, params } = PDCA_COLLECTIONS.includes(collection) ? filterClause(query.filters) : { clause: '', params: [] };
-      // bm25() is lower-is-better; the title counts twice as much as the text.
-      const rows = this.raw
-        .prepare(
-          `SELECT l.chunk_id, l.doc_id, l.title, l.text, bm25(lexical_chunks, 2.0, 1.0) AS bm25, d.path, d.date, d.trained, d.quality_score
-             FROM lexical_chunks l JOIN documents d ON d.collection = l.collection AND d.doc_id = l.doc_id
-            WHERE lexical_chunks MATCH ? AND l.collection = ?${clause}
-            ORDER BY bm25 LIMIT ?`,
-        )
-        .all(match, collection, ...params, n) as Array<{
-        chunk_id: string;
-        doc_id: string;
-        title: string;
-        text: string;
-        bm25: number;
-        path: string;
-        date: string | null;
-        trained: number;
-        quality_score: number;
-      }>;
-      for (const r of rows) {
-        out.push({
-          id: r.chunk_id,
-          tier: 'lexical',
-          collection,
-          documentId: r.doc_id,
-          text: r.text,
-          score: termCoverage(terms, `${r.title}\n${r.text}`),
-          metadata: {
-            doc_id: r.doc_id,
-            ...(PDCA_COLLECTIONS.includes(collection) ? { pdca_id: r.doc_id } : {}),
-            title: r.title,
-            file_path: r.path,
-            date: r.date,
-            trained_in_adapter: r.trained === 1,
-            quality_score: r.quality_score,
-            bm25: -r.bm25,
-          },
-        });
-      }
+    for (const r of rows) {
+      if (r.rn > (query.nResults[r.collection] ?? 3)) continue;
+      out.push({
+        id: r.chunk_id,
+        tier: 'lexical',
+        collection: r.collection,
+        documentId: r.doc_id,
+        text: r.text,
+        score: termCoverage(terms, `${r.title}\n${r.text}`),
+        metadata: {
+          doc_id: r.doc_id,
+          ...(PDCA_COLLECTIONS.includes(r.collection) ? { pdca_id: r.doc_id } : {}),
+          title: r.title,
+          file_path: r.path,
+          date: r.date,
+          trained_in_adapter: r.trained === 1,
+          quality_score: r.quality_score,
+          bm25: -r.bm25,
+        },
+      });
     }
     // One index holds every collection, so BM25 (its IDF and average length) ranks across them.
     return out.sort((a, b) => Number(b.metadata.bm25) - Number(a.metadata.bm25));
