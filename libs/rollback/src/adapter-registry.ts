@@ -53,6 +53,8 @@ export interface RegistryListing {
 }
 
 const BACKUP_META = 'version.json';
+/** Recorded for a version's own name while it is being created in Ollama. */
+const PENDING_DIGEST = 'pending';
 const BACKUP_SUMS = 'checksums.sha256';
 
 /**
@@ -197,6 +199,8 @@ export class AdapterRegistry {
       await this.o.exportMergedModel(join(rec.dir, 'adapter'), join(rec.dir, 'model'));
     }
     await this.guardName(rec.ollamaName, await this.ollama.digests());
+    // Claimed before it exists: a crash between the create and its record leaves a name still ours.
+    this.store.models.recordOllamaName(rec.ollamaName, PENDING_DIGEST);
     const registered = await registerModel(rec.ollamaName, rec.dir, {
       ollamaUrl: this.o.ollamaUrl,
       baseModel: this.config.models.baseModel,
@@ -496,14 +500,18 @@ export class AdapterRegistry {
 
   /**
    * True when Ollama holds under `name` what this state root put there (or nothing): the digest
-   * it recorded when it wrote the name, or, for names written before digests were recorded, the
-   * model of one of its own earlier versions.
+   * it recorded when it wrote the name (or a name it was creating), the model of one of its own
+   * versions, or, for names written before digests were recorded, the model of one of its earlier
+   * versions.
    */
   ownsName(name: string, digests: Map<string, string>): boolean {
     const current = digests.get(name);
     if (current === undefined) return true;
     const owned = this.store.models.ollamaNames();
-    if (owned.get(name) === current) return true;
+    if (owned.get(name) === current || owned.get(name) === PENDING_DIGEST) return true;
+    // A tag moved to one of our own versions whose record was lost to a crash right after the copy.
+    const ownVersionDigests = new Set(this.store.models.versions().map((v) => owned.get(v.ollamaName)));
+    if (ownVersionDigests.has(current)) return true;
     if (owned.has(name)) return false; // we wrote it, someone else has replaced it since
     const legacy = this.store.models.versionsBeforeNameTracking();
     return legacy.some((v) => {

@@ -85,6 +85,11 @@ describe('two state roots on one Ollama', () => {
     expect(await ollama.digest(`${deployment}-c:latest`)).toBeDefined();
     expect(await ollama.digest(`${deployment}:latest`)).toBe(aLatest);
 
+    // a crash right after a tag copy loses its record: the tag holds one of A's own versions, so it stays A's
+    stores[0]!.models.forgetOllamaName(`${deployment}:latest`);
+    await a.checkServingNames();
+    await expect(b.checkServingNames()).rejects.toBeInstanceOf(ConfigError);
+
     // the first root still moves its own names (a rollback to the base model)
     const back = await a.rollback({ to: BASE_VERSION, reason: 'test' });
     expect(back.to).toBe(BASE_VERSION);
