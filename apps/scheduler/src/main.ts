@@ -1,122 +1,98 @@
-import { createLogger, loadConfig, resolvePaths, type Web4Config } from '@web4/core';
-import { Cron } from 'croner';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createLogger, isWeb4Error, loadConfig, resolvePaths } from '@web4/core';
+import {
+  checkCommandsInBuild,
+  Crontab,
+  findRepoRoot,
+  planSchedule,
+  renderCrontabBlock,
+  requireKnownCommands,
+  resolveJobRunner,
+  rotateLogs,
+  runUntilSignal,
+  type RunnerChoice,
+} from '@web4/scheduling';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
 
 /**
- * The scheduler: runs the configured jobs (config `schedule.jobs`: cron expression + `web4`
- * arguments) in one long-running process, or prints / installs the equivalent crontab lines.
+ * The scheduler bundle (dist/apps/scheduler/main.js): the same jobs as `web4 schedule`, for a
+ * service manager or a container. Logic: libs/scheduling.
  *
- *   node dist/apps/scheduler/main.js [run|print|install] [--root DIR]
+ *   node dist/apps/scheduler/main.js [run|print|install|uninstall|rotate-logs] [--root DIR] [--config FILE]
  */
-const USAGE = 'usage: scheduler [run|print|install] [--root DIR] [--config FILE]';
-const MARK_BEGIN = '# >>> web4-learning schedule >>>';
-const MARK_END = '# <<< web4-learning schedule <<<';
-
-function argValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+interface Args {
+  root?: string;
+  config?: string;
+  runner: RunnerChoice;
+  user?: string;
 }
 
-/** The CLI that jobs run: the built bundle beside this one, else the source entry. */
-function cliCommand(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const bundled = resolve(here, '../cli/main.js');
-  if (existsSync(bundled)) return [process.execPath, bundled];
-  const repoEntry = resolve(here, '../../../tools/web4.mjs');
-  return [process.execPath, repoEntry];
+/** yargs types a command's arguments from its own builder; the options are declared once, globally. */
+const opts = (a: unknown) => a as Args;
+
+function load(args: Args) {
+  const { config } = loadConfig({ ...(args.root !== undefined ? { root: args.root } : {}), ...(args.config !== undefined ? { configFile: args.config } : {}) });
+  const self = fileURLToPath(import.meta.url);
+  // Built (dist/apps/scheduler/main.js), jobs run the CLI bundle built beside it (dist/apps/cli/main.js).
+  const runner = resolveJobRunner(findRepoRoot(dirname(self)), args.runner, self.endsWith('.js') ? { bundle: resolve(dirname(self), '../cli/main.js') } : {});
+  const plan = planSchedule(config, { runner, ...(args.config ? { configFile: resolve(args.config) } : {}) });
+  return { config, plan };
 }
 
-function crontabLines(config: Web4Config): string[] {
-  const cli = cliCommand().map(quote).join(' ');
-  const logs = resolvePaths(config).logsDir;
-  return [
-    MARK_BEGIN,
-    `CRON_TZ=${config.schedule.timezone}`,
-    ...config.schedule.jobs.map(
-      (job) => `${job.cron} cd ${quote(config.stateRoot)} && ${cli} ${job.args.map(quote).join(' ')} --root ${quote(config.stateRoot)} >> ${quote(join(logs, `cron_${job.name}.log`))} 2>&1`,
-    ),
-    MARK_END,
-  ];
+async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const say = (line: string) => process.stdout.write(line + '\n');
+  const crontab = (args: Args) => new Crontab(args.user ? { user: args.user } : {});
+  await yargs(argv)
+    .scriptName('scheduler')
+    .option('root', { type: 'string', describe: 'State root. Default: WEB4_STATE_ROOT or the working directory' })
+    .option('config', { type: 'string', describe: 'Config file. Default: <root>/web4.config.json' })
+    .option('runner', { choices: ['auto', 'bundle', 'source'] as const, default: 'auto' as const, describe: 'What jobs run: the built CLI bundle, tools/web4.mjs, or the bundle when built' })
+    .option('user', { type: 'string', describe: "Another user's crontab (root only)" })
+    .command(['run', '$0'], 'Run the jobs until SIGTERM/Ctrl-C (exit 0 when running jobs ended after SIGTERM)', {}, async (a) => {
+      const { config, plan } = load(opts(a));
+      const logger = createLogger({ file: resolve(resolvePaths(config).logsDir, 'scheduler.log'), level: config.logging.level, console: false, name: 'scheduler' });
+      say(`Scheduler for ${plan.stateRoot} (${plan.timezone}); runner: ${plan.runner.describe}`);
+      code = await runUntilSignal(await checkCommandsInBuild(plan), { logger, say, rotation: config.schedule.logRotation });
+    })
+    .command('print', 'The crontab lines of this state root', {}, async (a) => {
+      say(renderCrontabBlock(requireKnownCommands(await checkCommandsInBuild(load(opts(a)).plan))).join('\n'));
+    })
+    .command('install', "Put them into the crontab (idempotent; other lines kept)", {}, async (a) => {
+      const plan = requireKnownCommands(await checkCommandsInBuild(load(opts(a)).plan));
+      const result = crontab(opts(a)).install(plan);
+      say(`${result.replaced ? 'replaced' : 'installed'} ${plan.jobs.length} jobs for ${plan.stateRoot}; ${result.otherLines} other lines kept`);
+    })
+    .command('uninstall', "Remove this root's lines from the crontab", {}, (a) => {
+      const { config } = load(opts(a));
+      say(crontab(opts(a)).uninstall(config.stateRoot).removed ? `removed the jobs of ${config.stateRoot}` : `no jobs of ${config.stateRoot} in the crontab`);
+    })
+    .command('rotate-logs', 'Rotate logs/*.log now (schedule.logRotation)', {}, async (a) => {
+      const { config, plan } = load(opts(a));
+      const report = await rotateLogs(plan.logsDir, config.schedule.logRotation);
+      say(`${plan.logsDir}: ${report.rotated.length} renamed, ${report.compressed.length} compressed, ${report.deleted.length} deleted, ${report.inUse.length} in use`);
+    })
+    .strict()
+    .help()
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`error: ${message}\nRun \`scheduler --help\` for usage.\n`);
+      code = 2;
+    })
+    .parseAsync();
+  return code;
 }
 
-function quote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const command = args[0] && !args[0].startsWith('--') ? args[0] : 'run';
-  const root = argValue(args, '--root');
-  const configFile = argValue(args, '--config');
-  const { config } = loadConfig({ ...(root ? { root } : {}), ...(configFile ? { configFile } : {}) });
-
-  if (command === 'print') {
-    process.stdout.write(crontabLines(config).join('\n') + '\n');
-    return 0;
-  }
-  if (command === 'install') {
-    const current = spawnSync('crontab', ['-l'], { encoding: 'utf8' });
-    if (current.error) {
-      process.stderr.write('error: `crontab` is not installed.\n  → install cron (Debian: apt-get install cron), or run `scheduler run` as a service instead.\n');
-      return 4;
-    }
-    const kept = (current.status === 0 ? current.stdout : '').split('\n');
-    const begin = kept.indexOf(MARK_BEGIN);
-    const end = kept.indexOf(MARK_END);
-    const others = begin >= 0 && end > begin ? [...kept.slice(0, begin), ...kept.slice(end + 1)] : kept;
-    const next = [...others.filter((l, i) => l !== '' || i < others.length - 1), ...crontabLines(config)].join('\n') + '\n';
-    const r = spawnSync('crontab', ['-'], { input: next, encoding: 'utf8' });
-    if (r.status !== 0) {
-      process.stderr.write(`error: crontab refused the new table: ${r.stderr}\n`);
-      return 4;
-    }
-    process.stdout.write(`installed ${config.schedule.jobs.length} jobs into the user crontab\n`);
-    return 0;
-  }
-  if (command !== 'run') {
-    process.stderr.write(`error: unknown command "${command}"\n${USAGE}\n`);
-    return 2;
-  }
-
-  const paths = resolvePaths(config);
-  const logger = createLogger({ file: join(paths.logsDir, 'scheduler.log'), level: config.logging.level, name: 'scheduler' });
-  const cli = cliCommand();
-  const jobs = config.schedule.jobs.map(
-    (job) =>
-      new Cron(job.cron, { timezone: config.schedule.timezone, protect: true, name: job.name }, async () => {
-        const started = Date.now();
-        logger.info({ job: job.name, args: job.args }, 'job started');
-        const code = await new Promise<number>((done) => {
-          const child = spawn(cli[0]!, [...cli.slice(1), ...job.args, '--root', config.stateRoot], { stdio: 'inherit', cwd: config.stateRoot });
-          child.on('exit', (c, signal) => done(c ?? (signal ? 128 : 1)));
-          child.on('error', () => done(127));
-        });
-        const log = code === 0 ? logger.info.bind(logger) : logger.error.bind(logger);
-        log({ job: job.name, exitCode: code, durationMs: Date.now() - started }, 'job finished');
-      }),
-  );
-  for (const job of jobs) logger.info({ job: job.name, next: job.nextRun()?.toISOString() }, 'scheduled');
-  process.stdout.write(jobs.map((j) => `${j.name}: next run ${j.nextRun()?.toISOString()}`).join('\n') + '\n');
-  await new Promise<void>((done) => {
-    const stop = () => {
-      for (const job of jobs) job.stop();
-      done();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  return 0;
-}
-
-main().then(
+main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;
+    // pino's file transport and stray timers must not keep a stopped scheduler alive.
+    setTimeout(() => process.exit(code), 2_000).unref();
   },
   (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
+    process.stderr.write(`error: ${isWeb4Error(error) ? error.toUserString() : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = isWeb4Error(error) ? error.exitCode : 1;
   },
 );

@@ -8,7 +8,7 @@ import type { PlannedJob, SchedulePlan } from './schedule-plan.js';
 /** What the scheduler did, one event at a time (also logged). */
 export type ScheduleEvent =
   | { event: 'scheduled'; job: string; cron: string; next: string | null }
-  | { event: 'unknown-command'; job: string; args: string[]; knownCommands: string }
+  | { event: 'unknown-command'; job: string; args: string[]; knownCommands: string; missingFromBuild?: string }
   | { event: 'started'; job: string; pid: number | undefined; logFile: string }
   | { event: 'finished'; job: string; exitCode: number; signal: string | null; durationMs: number }
   | { event: 'skipped-overlap'; job: string; runningSinceMs: number }
@@ -64,7 +64,7 @@ export function runSchedule(plan: SchedulePlan, options: RunScheduleOptions = {}
   const running = new Map<string, Running>();
   let stopping = false;
 
-  for (const u of plan.unknown) emit({ event: 'unknown-command', job: u.name, args: u.args, knownCommands: formatJobCommands(JOB_COMMANDS) });
+  for (const u of plan.unknown) emit({ event: 'unknown-command', job: u.name, args: u.args, knownCommands: formatJobCommands(JOB_COMMANDS), ...(u.missingFromBuild ? { missingFromBuild: u.missingFromBuild } : {}) });
 
   const runJob = async (job: PlannedJob): Promise<void> => {
     if (stopping) return;

@@ -6,3 +6,4 @@ export * from './crontab.js';
 export * from './in-process-schedule.js';
 export * from './log-rotation.js';
 export * from './open-files.js';
+export * from './run-until-signal.js';

@@ -36,9 +36,12 @@ export function findRepoRoot(start: string): string {
  * The built CLI bundle when it exists (what cron should run: no compile at start), else the
  * source entry `tools/web4.mjs` (always current, but compiles through tsx on each start).
  * `bundle` refuses to fall back: an unbuilt bundle is an error that says how to build it.
+ * `options.bundle`: the CLI bundle to prefer (default `<repo>/dist/apps/cli/main.js`).
  */
-export function resolveJobRunner(repoRoot: string, choice: RunnerChoice = 'auto', node: string = process.execPath): JobRunner {
-  const bundle = join(repoRoot, 'dist', 'apps', 'cli', 'main.js');
+export function resolveJobRunner(repoRoot: string, choice: RunnerChoice = 'auto', options: { bundle?: string; node?: string } = {}): JobRunner {
+  const node = options.node ?? process.execPath;
+  // A built app passes the CLI bundle it was built with (itself, or the one beside the scheduler bundle).
+  const bundle = options.bundle && existsSync(options.bundle) ? options.bundle : join(repoRoot, 'dist', 'apps', 'cli', 'main.js');
   const source = join(repoRoot, 'tools', 'web4.mjs');
   if (choice !== 'source' && existsSync(bundle)) return { kind: 'bundle', argv: [node, bundle], describe: `built bundle ${bundle}` };
   if (choice === 'bundle') {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { InputError, resolvePaths, type Web4Config } from '@web4/core';
 import { join } from 'node:path';
 import { formatJobCommands, JOB_COMMANDS, matchJobCommand } from './job-commands.js';
@@ -21,6 +22,8 @@ export interface UnknownJob {
   args: string[];
   /** Index in `schedule.jobs`, for the error's setting path. */
   index: number;
+  /** Set when the command is a known one that the built bundle lacks (built before it existed). */
+  missingFromBuild?: string;
 }
 
 export interface SchedulePlan {
@@ -70,9 +73,15 @@ export function planSchedule(config: Web4Config, options: PlanOptions): Schedule
 
 /** The error for jobs naming unknown commands: which job, what it names, the commands a job can run. */
 export function unknownCommandsError(unknown: UnknownJob[], knownCommands: readonly (readonly string[])[] = JOB_COMMANDS): InputError {
-  const lines = unknown.map((u) => `job "${u.name}" (schedule.jobs[${u.index}].args) runs "web4 ${u.args.join(' ')}", which is not a command a job can run`);
+  const where = (u: UnknownJob) => (u.index >= 0 ? `job "${u.name}" (schedule.jobs[${u.index}].args)` : `job "${u.name}"`);
+  const lines = unknown.map((u) =>
+    u.missingFromBuild ? `${where(u)} runs "web4 ${u.args.join(' ')}", which the built bundle ${u.missingFromBuild} does not have` : `${where(u)} runs "web4 ${u.args.join(' ')}", which is not a command a job can run`,
+  );
+  const stale = unknown.some((u) => u.missingFromBuild);
   return new InputError(`${lines.join('; ')}.`, {
-    hint: `Make args start with one of: ${formatJobCommands(knownCommands)} (in web4.config.json, schedule.jobs).`,
+    hint: stale
+      ? 'The bundle was built before that command existed: rebuild it with `npx nx run cli:build` (or choose --runner source).'
+      : `Make args start with one of: ${formatJobCommands(knownCommands)} (in web4.config.json, schedule.jobs).`,
     details: { unknownJobs: unknown, knownCommands: knownCommands.map((w) => w.join(' ')) },
   });
 }
@@ -81,4 +90,34 @@ export function unknownCommandsError(unknown: UnknownJob[], knownCommands: reado
 export function requireKnownCommands(plan: SchedulePlan, knownCommands?: readonly (readonly string[])[]): SchedulePlan {
   if (plan.unknown.length) throw unknownCommandsError(plan.unknown, knownCommands);
   return plan;
+}
+
+/** True when the runner's `web4 <words> --help` shows that command's own usage (yargs falls back to the parent's). */
+function hasCommand(argv: string[], words: readonly string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, [...argv.slice(1), ...words, '--help'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, COLUMNS: '200' } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('error', () => resolve(false));
+    child.once('close', (code) => resolve(code === 0 && (out.trimStart().split('\n')[0] ?? '').startsWith(`web4 ${words.join(' ')}`)));
+  });
+}
+
+/**
+ * "In this build": with the built bundle as runner, each job's command is asked of the bundle
+ * itself (`--help`, all at once); a command it lacks (a bundle older than the source) moves the
+ * job to `unknown`. The source runner is the tree itself, whose commands apps/cli tests
+ * against JOB_COMMANDS, so it is not asked.
+ */
+export async function checkCommandsInBuild(plan: SchedulePlan): Promise<SchedulePlan> {
+  if (plan.runner.kind !== 'bundle') return plan;
+  const bundle = plan.runner.argv[1] ?? plan.runner.argv[0]!;
+  const present = await Promise.all(plan.jobs.map((job) => hasCommand(plan.runner.argv, matchJobCommand(job.args) ?? job.args.slice(0, 2))));
+  const missing = plan.jobs.filter((_, i) => !present[i]);
+  if (!missing.length) return plan;
+  return {
+    ...plan,
+    jobs: plan.jobs.filter((_, i) => present[i]),
+    unknown: [...plan.unknown, ...missing.map((job) => ({ name: job.name, args: job.args, index: -1, missingFromBuild: bundle }))],
+  };
 }
