@@ -118,6 +118,23 @@ step('node dependencies', () => {
   return `npm ${verb}${reuse ? `; ${NATIVE.name} binary from ${prebuild}` : ''}`;
 });
 
+// The `crontab` command, for `web4 schedule install` (`web4 schedule run` needs none): Debian's
+// cron package where it is missing and apt can install it (as root). Never fatal: a machine
+// without it still runs everything else, and the step says what to do.
+step('cron (crontab command)', () => {
+  const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  if (has('crontab')) return 'found';
+  if (!has('apt-get')) return '⚠️ not installed and no apt-get: install cron with your package manager for `web4 schedule install`';
+  if (process.getuid?.() !== 0) return '⚠️ not installed: `sudo apt-get install cron` for `web4 schedule install`';
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'cron'], { stdio: quiet ? 'ignore' : ['ignore', 'ignore', 'inherit'], env }).status === 0;
+  if (!install()) {
+    spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
+    if (!install()) return '⚠️ `apt-get install cron` failed (see above): `web4 schedule install` needs it';
+  }
+  return has('crontab') ? 'installed with apt-get' : '⚠️ apt-get ran but no crontab on PATH';
+});
+
 // 2+3. Python environment, services and model assets: done by tools/setup (TypeScript), now
 // that the dependencies exist.
 const setup = join(repo, 'tools', 'setup', 'main.ts');
