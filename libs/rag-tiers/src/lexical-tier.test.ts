@@ -63,7 +63,9 @@ describe('lexical query builder', () => {
   it('quotes every term, so operators in user text are only text', () => {
     expect(lexicalQuery('NEAR(gateway canary) AND chunk* -release')).toBe('"near" OR "gateway" OR "canary" OR "chunk" OR "release"');
     expect(lexicalQuery('it\'s "quoted"')).toBe('"quoted"');
-    expect(lexicalQuery('ab"cd')).toBe('"ab" OR "cd"');
+    expect(lexicalQuery('abc"def')).toBe('"abc" OR "def"');
+    // Under three characters there is no trigram to match: dropped, not sent.
+    expect(lexicalQuery('qa ci db')).toBeUndefined();
     expect(lexicalQuery('say "hello" to 0.1.3.0')).toBe('"say" OR "hello" OR "0.1.3.0"');
     expect(lexicalQuery('')).toBeUndefined();
     expect(lexicalQuery('*** --- ""')).toBeUndefined();
@@ -75,11 +77,11 @@ describe('lexical query builder', () => {
     expect(queryTerms('Naïve RÉSUMÉ')).toEqual(['naive', 'resume']);
   });
 
-  it('scores a chunk by the share of query terms it holds', () => {
+  it('scores a chunk by the share of query terms it holds, as substrings like the index', () => {
     expect(termCoverage(['0.1.3.0', 'canary'], 'Tagged 0.1.3.0 after the canary suite')).toBe(1);
     expect(termCoverage(['0.1.3.0', 'canary'], 'Tagged 0.1.3 after a run')).toBe(0);
-    expect(termCoverage(['dropped'], 'it drops the tail')).toBe(0);
-    expect(termCoverage(['dropping'], 'it dropped the tail')).toBe(1);
+    expect(termCoverage(['chunker', 'naive'], 'class OverlapChunker — naïve')).toBe(1);
+    expect(termCoverage(['dropped', 'tail'], 'it drops the tail')).toBe(0.5);
   });
 });
 
@@ -92,12 +94,13 @@ describe('LexicalTier (real SQLite FTS5)', () => {
     expect(r[0]!.score).toBe(1);
   });
 
-  it('finds role names, hyphenated names and code identifiers; stems words; folds accents', async () => {
+  it('finds role names, hyphenated names and code identifiers, parts of identifiers; folds case and accents', async () => {
     expect((await lexical.search(query('scrummaster')))[0]!.documentId).toBe('a/2026-11-22-UTC-1100-résumé');
     expect((await lexical.search(query('web4-agent promoted')))[0]!.id).toBe('a/2026-11-20-UTC-0900-release-0.1.3.0#1');
     expect((await lexical.search(query('OverlapChunker')))[0]!.collection).toBe('components');
     expect((await lexical.search(query('overlap_size')))[0]!.documentId).toBe('layer2/OverlapChunker.ts');
-    expect((await lexical.search(query('estimates dropping')))[0]!.documentId).toBe('a/2026-11-22-UTC-1100-résumé');
+    expect((await lexical.search(query('chunker', { collections: ['components'] })))[0]!.documentId).toBe('layer2/OverlapChunker.ts');
+    expect((await lexical.search(query('SCRUMMASTER estimates')))[0]!.documentId).toBe('a/2026-11-22-UTC-1100-résumé');
     expect((await lexical.search(query('naive resume')))[0]!.documentId).toBe('a/2026-11-22-UTC-1100-résumé');
   });
 
@@ -127,6 +130,20 @@ describe('LexicalTier (real SQLite FTS5)', () => {
     expect(mixed.map((x) => x.collection).sort()).toEqual(['components', 'pdca_historical']);
     const one = await lexical.search(query('release version', { nResults: { pdca_historical: 1 } }));
     expect(one).toHaveLength(1);
+  });
+
+  it('an index made with another tokenizer is replaced (and refilled by the next index run)', async () => {
+    const other = join(dir, 'old.db');
+    const old = MetadataTier.open(other);
+    await old.close();
+    const Database = (await import('better-sqlite3')).default;
+    const raw = new Database(other);
+    raw.exec("CREATE VIRTUAL TABLE lexical_chunks USING fts5(title, text, collection UNINDEXED, doc_id UNINDEXED, chunk_id UNINDEXED, tokenize = 'porter unicode61')");
+    raw.exec("INSERT INTO lexical_chunks VALUES ('t', 'old text', 'components', 'x', 'x#0')");
+    raw.close();
+    const reopened = LexicalTier.open(other);
+    expect(reopened.chunkCounts('components').size).toBe(0);
+    await reopened.close();
   });
 
   it('stays consistent through re-index, copy to history and delete', async () => {

@@ -17,12 +17,14 @@ export interface LexicalDocument {
 }
 
 /**
- * `porter unicode61`: words are split at punctuation and stemmed ("dropped" finds "drops"). A
- * name with dots or dashes (`0.1.3.0`, `web4-agent`, `OverlapChunker.ts`) becomes a run of
- * tokens; the query builder quotes every user term, so it is matched as a phrase of exactly
- * those adjacent tokens. docs/architecture.md ("Lexical tier") says why not tokenchars or trigram.
+ * `trigram`: the index holds every three-character window of the text, and a quoted query term
+ * matches wherever it occurs as a substring, case- and accent-insensitive. Names survive whole:
+ * `0.1.3.0`, `web4-agent`, `OverlapChunker.ts`, and `chunker` finds `OverlapChunker` (which a
+ * word tokenizer never splits out). Terms shorter than three characters cannot match and are
+ * dropped. Measured on the labelled queries against `porter unicode61` and `unicode61
+ * tokenchars '._-'`: docs/architecture.md ("The lexical tier").
  */
-const TOKENIZER = "porter unicode61 remove_diacritics 2";
+const TOKENIZER = 'trigram remove_diacritics 1';
 
 /** Terms of a query kept for matching; more than this adds cost and no precision. */
 const MAX_TERMS = 32;
@@ -56,8 +58,8 @@ export function queryTerms(text: string): string[] {
   const out: string[] = [];
   for (const raw of normalize(text).split(/[\s"'`“”‘’,;:!?()[\]{}<>|*^+=~&#@$%\\]+/u)) {
     const term = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
-    // A lone letter is what is left of "it's" or "don't" (the index splits there too): noise.
-    if (!term || !/[\p{L}\p{N}]/u.test(term) || STOPWORDS.has(term) || /^\p{L}$/u.test(term)) continue;
+    // Under three characters a term has no trigram (it would match nothing): "qa", "ci", the "s" of "it's".
+    if ([...term].length < 3 || !/[\p{L}\p{N}]/u.test(term) || STOPWORDS.has(term)) continue;
     if (!out.includes(term)) out.push(term);
     if (out.length === MAX_TERMS) break;
   }
@@ -71,23 +73,12 @@ function normalize(text: string): string {
 /**
  * Share of the query's terms that a chunk contains, 0..1: the lexical tier's own score, on the
  * same scale as the other tiers' (`serving.minContextScore` applies to it). BM25 orders rows but
- * has no fixed scale. A word counts when a word of the chunk starts with its first five letters
- * (the stemmer's reach, roughly); a term with punctuation in it must appear as it is.
+ * has no fixed scale. A term counts where it occurs as a substring, as the trigram index matches.
  */
 export function termCoverage(terms: readonly string[], chunkText: string): number {
   if (terms.length === 0) return 0;
   const text = normalize(chunkText);
-  const words = new Set(text.split(/[^\p{L}\p{N}]+/u).filter(Boolean));
-  let found = 0;
-  for (const t of terms) {
-    if (/[^\p{L}\p{N}]/u.test(t)) {
-      if (text.includes(t)) found++;
-      continue;
-    }
-    const stem = t.slice(0, 5);
-    if (words.has(t) || [...words].some((w) => w.startsWith(stem))) found++;
-  }
-  return found / terms.length;
+  return terms.filter((t) => text.includes(t)).length / terms.length;
 }
 
 /**
@@ -109,6 +100,10 @@ export class LexicalTier implements RetrievalTier {
   static open(metadataDbPath: string): LexicalTier {
     // An FTS5 virtual table and its MATCH/bm25() are beyond kysely's types: plain statements here.
     const { raw } = openSqliteFile(metadataDbPath, 'metadata');
+    // An index made with another tokenizer is dropped; the next `index` run writes it again
+    // (documents without lexical rows are re-indexed, their vectors from the cache).
+    const existing = raw.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'lexical_chunks'").get() as { sql: string } | undefined;
+    if (existing && !existing.sql.includes(TOKENIZER)) raw.exec('DROP TABLE lexical_chunks');
     raw.exec(`
       CREATE VIRTUAL TABLE IF NOT EXISTS lexical_chunks USING fts5(
         title, text, collection UNINDEXED, doc_id UNINDEXED, chunk_id UNINDEXED, tokenize = '${TOKENIZER}');

@@ -16,8 +16,10 @@ const item = (tier: TierName, doc: string, score: number, collection: Collection
 const order = (items: RetrievedItem[]) => [...new Set(items.map((i) => i.documentId))];
 
 describe('reciprocal rank fusion', () => {
-  it('ranks documents, not chunks: a document is at the rank of its best chunk', () => {
-    expect(rankDocuments([item('chroma', 'b', 0.5), item('chroma', 'a', 0.7, 'pdca_historical', 1), item('chroma', 'a', 0.6, 'pdca_historical', 2)]).map((k) => k.split('\u0000')[1])).toEqual(['a', 'b']);
+  it('ranks documents, not chunks: a document is at the rank of its first (best) chunk in the tier\'s order', () => {
+    const list = [item('lexical', 'a', 0.2, 'pdca_historical', 1), item('lexical', 'b', 0.9), item('lexical', 'a', 0.6, 'pdca_historical', 2)];
+    // The tier's order (BM25 here), not the items' scores (term coverage), is its ranking.
+    expect(rankDocuments(list).map((k) => k.split('\u0000')[1])).toEqual(['a', 'b']);
   });
 
   it('the issue: items of other tiers with higher raw scores no longer push the right document down', () => {

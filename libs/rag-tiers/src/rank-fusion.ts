@@ -21,11 +21,13 @@ export function documentKey(item: Pick<RetrievedItem, 'collection' | 'documentId
   return `${item.collection ?? `(${item.tier})`}\u0000${item.documentId}`;
 }
 
-/** A tier's ranking of documents: its items by score, each document at the rank of its best item. */
+/**
+ * A tier's ranking of documents: its items in the tier's own order (best first: cosine for
+ * Chroma, BM25 for the lexical tier), each document at the rank of its first item.
+ */
 export function rankDocuments(items: readonly RetrievedItem[]): string[] {
-  const sorted = [...items].sort((a, b) => b.score - a.score);
   const seen = new Set<string>();
-  for (const item of sorted) seen.add(documentKey(item));
+  for (const item of items) seen.add(documentKey(item));
   return [...seen];
 }
 
@@ -47,7 +49,7 @@ export interface Fusion {
   items: RetrievedItem[];
 }
 
-/** Fuse the tiers' result lists; ties keep the order of TIER_NAMES (Chroma first). */
+/** Fuse the tiers' result lists (each best first); ties keep the order of TIER_NAMES (Chroma first). */
 export function fuseRankings(lists: Partial<Record<TierName, readonly RetrievedItem[]>>, settings: FusionSettings): Fusion {
   const docs = new Map<string, FusedDocument>();
   for (const tier of TIER_NAMES) {

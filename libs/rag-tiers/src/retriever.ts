@@ -116,7 +116,10 @@ export class Retriever {
         .filter((n) => tierNames.includes(n) && this.tiers[n])
         .map(async (n) => {
           const t = performance.now();
-          byTier[n] = await this.tiers[n]!.search({ ...base, ...(embedding ? { embedding } : {}), seeds: [] });
+          const items = await this.tiers[n]!.search({ ...base, ...(embedding ? { embedding } : {}), seeds: [] });
+          // Chroma answers per collection; its cosine scores rank across them. The other tiers
+          // return their own order (the lexical tier's is BM25, not its 0..1 score).
+          byTier[n] = n === 'chroma' ? items.sort((a, b) => b.score - a.score) : items;
           timings[n] = performance.now() - t;
         }),
     );

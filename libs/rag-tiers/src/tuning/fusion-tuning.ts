@@ -92,9 +92,8 @@ export async function evaluateFusion(
       const items = gathered.byTier[tier];
       if (!items) continue;
       (latencies[tier] ??= []).push(gathered.timingsMs[tier] ?? 0);
-      const sorted = [...items].sort((a, b) => b.score - a.score);
       const keys: string[] = [];
-      for (const item of sorted) {
+      for (const item of items) {
         const key = documentKey(item);
         chars.set(key, (chars.get(key) ?? 0) + item.text.length);
         if (keys.includes(key)) continue;
