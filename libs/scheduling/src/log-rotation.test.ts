@@ -64,10 +64,14 @@ describe('log rotation (files dated by mtime)', () => {
     expect([second.rotated, second.compressed, second.deleted]).toEqual([[], [], []]);
   });
 
-  it('never renames, compresses or deletes a log that a running process has open', async () => {
+  it('never renames, compresses or deletes a log that a running process has open (or its .jsonl sibling), or that was just written', async () => {
     const logs = join(base, 'busy');
     mkdirSync(logs);
     const night = logFile(logs, 'evening_loop_20261001_220000.log', 45, 'a night still running\n');
+    // The nightly loop appends its .log line by line and holds its .jsonl open all night.
+    logFile(logs, 'evening_loop_20261002_220000.log', 45, 'another night still running\n');
+    const nightJson = logFile(logs, 'evening_loop_20261002_220000.jsonl', 45, '{}\n');
+    logFile(logs, 'daily_indexing.log', 3 / 1440, 'written 3 minutes ago\n');
     const cron = logFile(logs, 'cron_evening-loop.log', 45);
     logFile(logs, 'evening_loop_20250101_220000.log.gz', 400);
     const writer = (file: string) => {
@@ -76,11 +80,11 @@ describe('log rotation (files dated by mtime)', () => {
       closeSync(fd);
       return child;
     };
-    const children = [writer(night), writer(cron), writer(join(logs, 'evening_loop_20250101_220000.log.gz'))];
+    const children = [writer(night), writer(cron), writer(join(logs, 'evening_loop_20250101_220000.log.gz')), writer(nightJson)];
     try {
       await new Promise((r) => setTimeout(r, 200));
       const report = await rotateLogs(logs, { compressAfterDays: 30, deleteAfterDays: 365 }, NOW);
-      expect(report.inUse.sort()).toEqual(['cron_evening-loop.log', 'evening_loop_20250101_220000.log.gz', 'evening_loop_20261001_220000.log']);
+      expect(report.inUse.sort()).toEqual(['cron_evening-loop.log', 'daily_indexing.log', 'evening_loop_20250101_220000.log.gz', 'evening_loop_20261001_220000.log', 'evening_loop_20261002_220000.log']);
       expect([report.rotated, report.compressed, report.deleted]).toEqual([[], [], []]);
     } finally {
       for (const c of children) c.kill('SIGKILL');
@@ -89,7 +93,8 @@ describe('log rotation (files dated by mtime)', () => {
     // Once the run has ended, the same call does its work.
     const after = await rotateLogs(logs, { compressAfterDays: 30, deleteAfterDays: 365 }, NOW);
     expect(after.rotated).toEqual([{ from: 'cron_evening-loop.log', to: 'cron_evening-loop_20261130_205000.log' }]);
-    expect(after.compressed.sort()).toEqual(['cron_evening-loop_20261130_205000.log', 'evening_loop_20261001_220000.log']);
+    expect(after.inUse).toEqual(['daily_indexing.log']);
+    expect(after.compressed.sort()).toEqual(['cron_evening-loop_20261130_205000.log', 'evening_loop_20261001_220000.log', 'evening_loop_20261002_220000.log']);
     expect(after.deleted).toEqual(['evening_loop_20250101_220000.log.gz']);
   });
 

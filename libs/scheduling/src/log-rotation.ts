@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, existsSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { fileStamp } from '@web4/core';
@@ -20,14 +20,16 @@ export interface LogRotationReport {
   deleted: string[];
   /** Files left alone because a process has them open (a run in progress). */
   inUse: string[];
-  /** How in-use files were told: open handles (/proc) or, without /proc, a recent write. */
+  /** How in-use files were told: open handles (/proc) and a recent write, or (without /proc) a recent write alone. */
   inUseCheck: 'open-handles' | 'recent-write';
 }
 
 /** `evening_loop_20261130_220000.log`, `x_20261130.log`: a log of one run, named by its time. */
 const STAMPED = /_\d{8}(_\d{6})?\.log$/;
 const DAY_MS = 86_400_000;
-/** Without /proc: a file written in the last minutes counts as in use. */
+/** `evening_loop_20261130_220000.log.gz` → `evening_loop_20261130_220000`. */
+const stem = (name: string) => name.replace(/\.(log|jsonl|json)(\.gz)?$/, '');
+/** A file written in the last minutes counts as in use (a writer that opens and closes per line). */
 const RECENT_WRITE_MS = 10 * 60_000;
 
 /**
@@ -37,8 +39,9 @@ const RECENT_WRITE_MS = 10 * 60_000;
  *    `<name>_<stamp>.log`; its next writer starts a new file;
  * 2. a `.log` last written more than `compressAfterDays` ago is gzipped (mtime kept on the `.gz`);
  * 3. a `.log.gz` last written more than `deleteAfterDays` ago is deleted (0: never).
- * A file that a process has open is never renamed, compressed or deleted: that is a run in
- * progress (the night's log is open for the whole night; cron's `>>` holds the job's log).
+ * A run in progress is never touched: a file that a process has open, or whose sibling of the
+ * same stem is open (the night's `.jsonl` for its `.log`), or that was written in the last 10
+ * minutes (cron's `>>` holds a job's log open; some writers open and close per line).
  */
 export async function rotateLogs(logsDir: string, policy: LogRotationPolicy, now: Date = new Date()): Promise<LogRotationReport> {
   const report: LogRotationReport = { logsDir, rotated: [], compressed: [], deleted: [], inUse: [], inUseCheck: 'open-handles' };
@@ -46,8 +49,11 @@ export async function rotateLogs(logsDir: string, policy: LogRotationPolicy, now
   const realDir = realpathSync(logsDir);
   const open = openFilesUnder(realDir);
   if (!open) report.inUseCheck = 'recent-write';
+  // A run's files share a stem: the night's `evening_loop_<stamp>.log` is appended line by line,
+  // while its `evening_loop_<stamp>.jsonl` stays open (a synchronous logger) for the whole night.
+  const openStems = new Set([...(open ?? [])].map((path) => stem(basename(path))));
   const inUse = (name: string): boolean => {
-    const busy = open ? open.has(join(realDir, name)) : now.getTime() - statSync(join(logsDir, name)).mtimeMs < RECENT_WRITE_MS;
+    const busy = (open !== undefined && (open.has(join(realDir, name)) || openStems.has(stem(name)))) || now.getTime() - statSync(join(logsDir, name)).mtimeMs < RECENT_WRITE_MS;
     if (busy && !report.inUse.includes(name)) report.inUse.push(name);
     return busy;
   };
