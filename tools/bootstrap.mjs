@@ -9,10 +9,11 @@
 // model assets (tools/setup, which needs the dependencies installed by the first step).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { NATIVE, npmEnv, prebuildFile, savePrebuild } from './native-prebuild.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -55,41 +56,6 @@ if (major < 20 || (major === 20 && minor < 19)) {
 // Shared by every clone of this user (like tools/setup's assets): config paths.cacheDir's default.
 const cacheDir = resolve(repo, (process.env.WEB4_PATHS__CACHE_DIR ?? '~/.cache/web4').replace(/^~(?=$|\/)/, homedir()));
 
-/**
- * better-sqlite3 compiles from source (about a minute on 2 cores) whenever prebuild-install
- * cannot download its prebuilt binary, as on machines that reach only the package registries.
- * The binary built once is kept in <cacheDir>/prebuilds under the name prebuild-install looks
- * for (package version, Node ABI, platform, libc, arch), and handed to the next `npm ci` through
- * npm_config_better_sqlite3_local_prebuilds: prebuild-install unpacks it and loads it before
- * accepting it, and compiles as before when it is missing or does not load.
- */
-const NATIVE = { name: 'better-sqlite3', binary: 'build/Release/better_sqlite3.node' };
-function prebuildFile() {
-  let version;
-  try {
-    version = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')).packages?.[`node_modules/${NATIVE.name}`]?.version;
-  } catch {
-    return undefined;
-  }
-  if (!version) return undefined;
-  const report = process.report?.getReport?.();
-  const glibc = process.platform !== 'linux' || Boolean(report?.header?.glibcVersionRuntime);
-  const libc = glibc ? '' : 'musl';
-  return join(cacheDir, 'prebuilds', `${NATIVE.name}-v${version}-node-v${process.versions.modules}-${process.platform}${libc}-${process.arch}.tar.gz`);
-}
-
-/** After npm: keep the binary npm built (or unpacked), once it loads and has FTS5. */
-function savePrebuild(file) {
-  const pkg = join(repo, 'node_modules', NATIVE.name);
-  if (!file || existsSync(file) || !existsSync(join(pkg, NATIVE.binary))) return;
-  const check = "const D=require(process.argv[1]); const db=new D(':memory:'); db.exec('create virtual table t using fts5(x)'); db.close()";
-  if (spawnSync(process.execPath, ['-e', check, pkg], { stdio: 'ignore' }).status !== 0) return;
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  if (spawnSync('tar', ['-czf', tmp, '-C', pkg, NATIVE.binary], { stdio: 'ignore' }).status === 0) renameSync(tmp, file);
-  else rmSync(tmp, { force: true });
-}
-
 // 1. Node dependencies
 step('node dependencies', () => {
   const workspaceManifests = ['package.json', 'package-lock.json', '.npmrc'];
@@ -108,12 +74,12 @@ step('node dependencies', () => {
   const fresh = !existsSync(join(repo, 'node_modules', '.package-lock.json'));
   const lock = existsSync(join(repo, 'package-lock.json'));
   const verb = fresh && lock ? 'ci' : 'install';
-  const prebuild = prebuildFile();
-  const reuse = prebuild && existsSync(prebuild);
-  const env = { ...process.env, ...(reuse ? { npm_config_better_sqlite3_local_prebuilds: dirname(prebuild) } : {}) };
-  const status = run('npm', [verb, '--no-audit', '--no-fund', '--loglevel=error'], { env });
+  // better-sqlite3's binary, compiled once per machine, comes from the cache (tools/native-prebuild.mjs).
+  const prebuild = prebuildFile(repo, cacheDir);
+  const reuse = Boolean(prebuild && existsSync(prebuild));
+  const status = run('npm', [verb, '--no-audit', '--no-fund', '--loglevel=error'], { env: npmEnv(prebuild) });
   if (status !== 0) fail('npm could not install the dependencies (see above).', `check the network access to the npm registry, then run \`npm ${verb}\` by hand to see the full error`);
-  savePrebuild(prebuild);
+  savePrebuild(repo, prebuild);
   writeFileSync(stamp, hash);
   return `npm ${verb}${reuse ? `; ${NATIVE.name} binary from ${prebuild}` : ''}`;
 });
