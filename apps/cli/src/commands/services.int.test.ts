@@ -39,6 +39,11 @@ describe('web4 services', async () => {
 
     const status = await web4(['services', 'status', '--json']);
     expect(status.code).toBe(0);
+    const [chroma, ollama] = (status.json() as { services: Array<Record<string, unknown>> }).services;
+    // this state root's own Chroma database, and the deployment whose models it moves in Ollama
+    expect(chroma).toMatchObject({ tenant: 'default_tenant', databaseExists: true });
+    expect(chroma!.database).toMatch(/^web4-web4-cli-services-.+-[0-9a-f]{12}$/);
+    expect(ollama).toMatchObject({ deployment: 'web4-agent', models: ['web4-agent:latest', 'web4-agent:previous', 'web4-agent:candidate'] });
 
     process.kill(started[1]!.pid, 'SIGKILL');
     await sleep(500);

@@ -40,6 +40,12 @@ async function chromaPlace(ctx: CommandContext, s: ServiceStatus, create: boolea
   return { ...place, databaseExists: existed || create, ...(create && !existed ? { databaseCreated: true } : {}) };
 }
 
+/** Whose models these are in Ollama: the deployment name and the tags it moves. */
+function deploymentOf(ctx: CommandContext): { deployment: string; models: string[] } {
+  const m = ctx.config.models;
+  return { deployment: ctx.config.deployment.name, models: [m.productionModel, m.previousModel, m.candidateModel] };
+}
+
 function describePlace(p: ChromaPlace): string {
   const state = p.databaseCreated ? 'created' : p.databaseExists === true ? 'exists' : p.databaseExists === false ? 'not created yet (the first index creates it)' : 'not checked';
   return `    database: ${p.database} (tenant ${p.tenant}, ${state})`;
@@ -50,10 +56,11 @@ async function status(args: ServicesArgs): Promise<number> {
   const results = [];
   for (const service of selected(ctx, args.only)) {
     const s = await service.status();
-    const place = service.name === 'chroma' ? await chromaPlace(ctx, s, false) : undefined;
+    const place = service.name === 'chroma' ? await chromaPlace(ctx, s, false) : deploymentOf(ctx);
     results.push({ ...s, ...place });
     ctx.say(describe(s));
-    if (place) ctx.say(describePlace(place));
+    if ('database' in place) ctx.say(describePlace(place));
+    else ctx.say(`    deployment: ${place.deployment} (${place.models.join(', ')})`);
     if (s.detail) ctx.say(`    ${s.detail}`);
     if (s.state !== 'running' && s.source !== 'configured') ctx.say('    → web4 services up');
     if (s.logFile && s.source === 'ours') ctx.say(`    log: ${s.logFile}`);
