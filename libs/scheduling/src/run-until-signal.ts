@@ -49,11 +49,16 @@ export async function runUntilSignal(plan: SchedulePlan, options: RunUntilSignal
       options.say?.(`log-rotation: ${report.rotated.length} renamed, ${report.compressed.length} compressed, ${report.deleted.length} deleted, ${report.inUse.length} in use (left alone)`);
     },
   });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  // Listen to the end: a second signal (a wrapper forwarding the one the process group got,
+  // an impatient Ctrl-C) must not kill us mid-stop; the stop's own bound ends the wait.
+  let first: (signal: NodeJS.Signals) => void = () => undefined;
+  const signalled = new Promise<NodeJS.Signals>((resolve) => (first = resolve));
+  const onSignal = (signal: NodeJS.Signals) => first(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const signal = await signalled;
   options.logger?.info({ signal }, 'scheduler stopping');
   const report = await schedule.stop();
+  // The listeners stay: a signal that arrives while the process winds down must not kill it.
   return report.clean ? 0 : 1;
 }
