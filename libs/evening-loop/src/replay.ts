@@ -16,7 +16,7 @@ import {
 } from '@web4/core';
 import { writeFileAtomic } from '@web4/local-services';
 import { compilePatterns, discoverFiles, indexDaily, parsePdca, readTextDocument } from '@web4/pdca-indexer';
-import { ChromaTier, createEmbedder, openRag, type TextEmbedder } from '@web4/rag-tiers';
+import { chromaTierFor, createEmbedder, openRag, type TextEmbedder } from '@web4/rag-tiers';
 import { OllamaModels } from '@web4/rollback';
 import { buildTrainingSamples, type TrainingSample, type TrainJobFile } from '@web4/trainer-bridge';
 import { logFileAlerts } from './alerts.js';
@@ -279,7 +279,7 @@ async function cleanUp(o: ReplayOptions, config: Web4Config, root: string, log: 
     log.warn(`Could not remove the replay's Ollama models: ${(error as Error).message}`);
   }
   try {
-    await new ChromaTier(o.chromaUrl, config.rag.chromaDatabase).dropDatabase();
+    await chromaTierFor(config, o.chromaUrl).dropDatabase();
   } catch (error) {
     log.warn(`Could not drop the replay's Chroma database ${config.rag.chromaDatabase}: ${(error as Error).message}`);
   }

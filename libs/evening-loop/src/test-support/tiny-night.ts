@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { FixedClock, loadConfig, resolvePaths, type StatePaths, type Web4Config } from '@web4/core';
 import { MetricsStore } from '@web4/metrics-store';
 import { indexDaily } from '@web4/pdca-indexer';
-import { ChromaTier, createEmbedder, openRag, type RagStack, type TextEmbedder } from '@web4/rag-tiers';
+import { chromaTierFor, createEmbedder, openRag, type RagStack, type TextEmbedder } from '@web4/rag-tiers';
 import { OllamaModels, uploadBlob } from '@web4/rollback';
 import { locateTrainer } from '@web4/trainer-bridge';
 import { inject } from 'vitest';
@@ -196,7 +196,7 @@ export async function tinyNight(o: TinyNightOptions = {}): Promise<TinyNight> {
       } catch {
         // the test run's Ollama is stopped at the end anyway
       }
-      await new ChromaTier(chromaUrl, config().rag.chromaDatabase).dropDatabase().catch(() => undefined);
+      await chromaTierFor(config(), chromaUrl).dropDatabase().catch(() => undefined);
       if (existsSync(root)) rmSync(root, { recursive: true, force: true });
     },
   };
