@@ -260,7 +260,7 @@ export function cronExpressionProblem(expression: string, timezone?: string): st
     cron.stop();
     return next ? undefined : 'it never fires (no such date)';
   } catch (error) {
-    return (error as Error).message.replace(/^CronPattern: /, '');
+    return (error as Error).message.replace(/^CronPattern: /, '').replace(/\.+$/, '');
   }
 }
 
