@@ -40,6 +40,7 @@ describe.skipIf(!hasScript)('the CLI on a terminal shows people, not JSON', () =
     ['evening', 'history'],
     ['model', 'list'],
     ['services', 'status'],
+    ['schedule', 'print'],
     ['index', 'daily', '--journal', join(root, 'no-such-journal')],
     ['alert', 'send', 'disk almost full'],
   ])('web4 %s %s …', (...args: string[]) => {
