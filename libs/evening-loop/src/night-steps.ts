@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { judgeCandidate, loadCaseFile, ollamaAnswerer, runCases, type SuiteResult } from '@web4/canary-suite';
-import { resolveStatePath, StorageError, Web4Error } from '@web4/core';
+import { ConfigError, resolveStatePath, StorageError, Web4Error } from '@web4/core';
 import { writeFileAtomic } from '@web4/local-services';
 import { BASE_VERSION, pidAlive, processStartTime } from '@web4/metrics-store';
 import { DailyBuffer } from '@web4/rag-tiers';
@@ -60,6 +60,14 @@ export function stopStrayTrainer(n: Night): void {
 }
 
 async function backup(n: Night): Promise<Details> {
+  // Another deployment holding our Ollama names stops the night now, not after training; an
+  // Ollama that cannot be asked now is asked again before any name is moved.
+  try {
+    await n.registry.checkServingNames();
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    n.log.warn(`Could not check the served model names yet (${e instanceof Error ? e.message : String(e)}): checked again before any is moved`);
+  }
   const production = n.registry.production();
   if (production === BASE_VERSION) {
     n.log.info(`Backup: nothing to back up, production is the base model (${n.o.config.models.baseModel})`);
