@@ -102,4 +102,31 @@ describe('gate failures', () => {
     const next = await t.loop('2026-11-24').run();
     expect(next.status, JSON.stringify(next.error)).toBe('complete');
   }, 300_000);
+
+  it('another deployment under our production name stops the night before training: exit 2, its model untouched, items kept', async () => {
+    writeJournal(join(t.journal, 'names'), smallJournal('2026-11-25', 1, 1));
+    await t.index('2026-11-25');
+    const ids = await dayIds(t, '2026-11-25');
+    const name = t.config().models.productionModel;
+    const ours = t.store().models.tags().latest!;
+    const versions = t.store().models.versions().length;
+    // Another state root's model under the same name: same weights, its own system prompt, so its own digest.
+    const created = await fetch(`${t.ollamaUrl}/api/create`, { method: 'POST', body: JSON.stringify({ model: name, from: t.store().models.version(ours)!.ollamaName, system: 'Another team.', stream: false }) });
+    expect(created.status).toBe(200);
+    const foreign = await t.ollama.digest(name);
+    const out = await t.loop('2026-11-25').run();
+    expect(out).toMatchObject({ status: 'open', failedStep: 'backup', exitCode: 2 });
+    expect(out.error!.message).toMatch(/a model this state root did not register/);
+    expect(out.error!.hint).toMatch(/deployment\.name/);
+    expect(t.store().models.versions()).toHaveLength(versions); // nothing trained or registered
+    expect(await t.ollama.digest(name)).toBe(foreign);
+    expect((await nightState(t, ids)).waiting).toEqual(ids);
+    expect(t.store().runs.steps(out.runId).map((s) => s.step)).not.toContain('train');
+    // The other deployment moves away: the same night resumes and completes.
+    await t.ollama.remove(name);
+    const resumed = await t.loop('2026-11-25').resume();
+    expect(resumed.status, JSON.stringify(resumed.error)).toBe('complete');
+    expect(resumed.runId).toBe(out.runId);
+    expect((await nightState(t, ids)).learned).toEqual(ids);
+  }, 300_000);
 });
