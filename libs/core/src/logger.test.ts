@@ -139,6 +139,30 @@ describe('logger', () => {
     }
   });
 
+  it("keeps a verdict named `pass` (the validator's final line) and still redacts nodemailer's auth.pass", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'web4-log-'));
+    try {
+      const file = join(dir, 'logs', 'x.log');
+      const logger = createLogger({ file, console: false, level: 'info' });
+      logger.info({ model: 'web4-agent:latest', passed: 17, total: 20, pass: false, summary: { pass: true } }, 'validation finished');
+      logger.info({ smtp: { auth: { user: 'bot', pass: 'hunter22' } } }, 'smtp settings');
+      logger.info({ auth: { user: 'bot', pass: 'hunter23' } }, 'smtp auth');
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
+      let text = '';
+      for (let i = 0; i < 50 && !text.includes('smtp auth'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        try { text = readFileSync(file, 'utf8'); } catch { /* not yet created */ }
+      }
+      const [verdict, nested, top] = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+      expect(verdict).toMatchObject({ msg: 'validation finished', pass: false, summary: { pass: true } });
+      expect(nested!.smtp.auth).toEqual({ user: 'bot', pass: '[redacted]' });
+      expect(top!.auth).toEqual({ user: 'bot', pass: '[redacted]' });
+      expect(text).not.toContain('hunter2');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('redacts webhook tokens and URL passwords in free text', () => {
     expect(redactText('POST https://hooks.slack.com/services/T1/B2/xyz failed')).toBe('POST https://hooks.slack.com/services/[redacted] failed');
     expect(redactText('smtp://bot:pa55word@mail.local:25')).toBe('smtp://bot:[redacted]@mail.local:25');

@@ -6,11 +6,12 @@ export type { Logger } from 'pino';
 
 /**
  * Keys whose values never reach a log: webhook URLs, SMTP passwords, tokens. Paths are pino
- * redact paths (one level of nesting is covered by the `*.` forms).
+ * redact paths (one level of nesting is covered by the `*.` forms). A bare `pass` is not one of
+ * them: it is a verdict (`pass: true`) in the reports; nodemailer's password is `auth.pass`.
  */
 export const REDACTED_KEYS = [
   'password',
-  'pass',
+  'auth.pass',
   'token',
   'secret',
   'apiKey',
