@@ -2,6 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetricsStore } from './metrics-store.js';
+import { metricsMigrations } from './migrations/metrics/index.js';
 import { LOG_QUERIES, runTs } from './test-fixtures/process.js';
 import { tempRoot } from './test-fixtures/snapshot.js';
 
@@ -24,7 +25,7 @@ describe('several processes writing one database', () => {
     db.close();
     expect(perWorker).toEqual(Array.from({ length: 8 }, (_, w) => ({ query_type: `worker-${w}`, n: 10_000, distinct_i: 10_000 })));
     expect(summed.n).toBe(80_000);
-    expect(migrations.n).toBe(6);
+    expect(migrations.n).toBe(metricsMigrations.length);
 
     const store = MetricsStore.open(dbPath);
     expect(store.countQueries()).toBe(80_000);

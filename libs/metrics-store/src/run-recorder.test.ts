@@ -46,8 +46,16 @@ describe('RunRecorder and ValidationLog', () => {
     const id = store.validations.record({ model: 'web4-agent:latest', passed: true, totalCases: 10, passedCases: 10, score: 1, details: { slowest: 'case-3' } });
     const latest = store.validations.latest(5);
     expect(latest.map((v) => v.passed)).toEqual([true, false]);
-    expect(latest[0]).toEqual({ id, runAt: '2026-11-27T07:00:00.000Z', model: 'web4-agent:latest', passed: true, score: 1, totalCases: 10, passedCases: 10, details: { slowest: 'case-3' } });
+    expect(latest[0]).toEqual({ id, runAt: '2026-11-27T07:00:00.000Z', model: 'web4-agent:latest', passed: true, score: 1, totalCases: 10, passedCases: 10, details: { slowest: 'case-3' }, modelVersion: null, modelDigest: null });
     expect(() => store.validations.record({ model: 'm', passed: true, totalCases: 3, passedCases: 4 })).toThrow(/passedCases/);
+    clock.advance(86_400_000);
+    store.validations.record({ model: 'web4-agent:latest', passed: true, totalCases: 10, passedCases: 9, modelVersion: 'v20261127_220000', modelDigest: 'sha256:abc' });
+    expect(store.validations.since(new Date('2026-11-27T00:00:00.000Z')).map((v) => [v.runAt, v.modelVersion, v.modelDigest])).toEqual([
+      ['2026-11-27T07:00:00.000Z', null, null],
+      ['2026-11-28T07:00:00.000Z', 'v20261127_220000', 'sha256:abc'],
+    ]);
+    expect(store.validations.lastBefore(new Date('2026-11-28T00:00:00.000Z'))?.id).toBe(id);
+    expect(store.validations.lastBefore(new Date('2026-11-26T07:00:00.000Z'))).toBeUndefined();
     store.close();
   });
 });

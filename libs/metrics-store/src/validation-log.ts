@@ -12,6 +12,10 @@ export interface ValidationResult {
   score?: number | null;
   details?: Record<string, unknown>;
   runAt?: Date;
+  /** Registry version that answered (`base` for the base model), when known. */
+  modelVersion?: string | null;
+  /** Ollama digest of the model asked, when known. */
+  modelDigest?: string | null;
 }
 
 export interface StoredValidation extends Required<Omit<ValidationResult, 'runAt'>> {
@@ -41,6 +45,8 @@ export class ValidationLog {
           total_cases: result.totalCases,
           passed_cases: result.passedCases,
           details: JSON.stringify(result.details ?? {}),
+          model_version: result.modelVersion ?? null,
+          model_digest: result.modelDigest ?? null,
         }),
       );
       return Number(out.lastInsertRowid);
@@ -52,6 +58,16 @@ export class ValidationLog {
   /** The newest `limit` validations, newest first. */
   latest(limit = 10): StoredValidation[] {
     return this.read(this.file.db.selectFrom('validations').selectAll().orderBy('id', 'desc').limit(limit)).map(toStored);
+  }
+
+  /** Validations run at or after `from`, oldest first. */
+  since(from: Date): StoredValidation[] {
+    return this.read(this.file.db.selectFrom('validations').selectAll().where('run_at', '>=', from.toISOString()).orderBy('run_at').orderBy('id')).map(toStored);
+  }
+
+  /** The newest validation run before `before`, if any. */
+  lastBefore(before: Date): StoredValidation | undefined {
+    return this.read(this.file.db.selectFrom('validations').selectAll().where('run_at', '<', before.toISOString()).orderBy('run_at', 'desc').orderBy('id', 'desc').limit(1)).map(toStored)[0];
   }
 
   private read<R>(query: Compilable<R>): R[] {
@@ -73,5 +89,7 @@ function toStored(row: Selectable<ValidationsTable>): StoredValidation {
     totalCases: row.total_cases,
     passedCases: row.passed_cases,
     details: JSON.parse(row.details) as Record<string, unknown>,
+    modelVersion: row.model_version,
+    modelDigest: row.model_digest,
   };
 }

@@ -94,6 +94,10 @@ export interface ValidationsTable {
   passed_cases: number;
   /** JSON object with per-case results. */
   details: ColumnType<string, string | undefined, string>;
+  /** Registry version that answered (`base`: the base model); null when unknown (before migration 7). */
+  model_version: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Ollama digest of the model asked. */
+  model_digest: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Every adapter the nightly loop trained (libs/rollback's registry): one immutable version each. */
