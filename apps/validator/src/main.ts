@@ -1,38 +1,52 @@
-import { formatCaseLine, validateServedModel } from '@web4/canary-suite';
-import { createLogger, isWeb4Error, loadConfig, MARK, resolvePaths } from '@web4/core';
+import { formatMorningHistory, formatMorningSummary, formatQueryLine, morningHistory, validateServedModel } from '@web4/canary-suite';
+import { createLogger, FixedClock, isWeb4Error, loadConfig, resolvePaths, systemClock } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
+import { MetricsStore } from '@web4/metrics-store';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
 
 /**
- * Morning validation for cron: asks the served production model the challenging queries and
- * checks each answer against its assertions. Exit 0 when the pass rate meets
- * `validation.minPassRatePct`, 1 when it does not, 2 for bad input, 4 when Ollama is down.
- * `web4 validate` runs the same check.
+ * The morning check for cron (dist/apps/validator/main.js): the same check as `web4 validate`,
+ * logic in libs/canary-suite. Exit 0 when the pass rate meets `validation.minPassRatePct`, 1
+ * when it does not, 2 for bad input, 4 when Ollama is down.
  *
- *   node dist/apps/validator/main.js [--root DIR] [--model NAME] [--queries FILE] [--json]
+ *   node dist/apps/validator/main.js [--root DIR] [--config FILE] [--model NAME] [--queries FILE] [--json]
+ *   node dist/apps/validator/main.js --history [--days N] [--json]
  */
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      root: { type: 'string' },
-      config: { type: 'string' },
-      model: { type: 'string' },
-      queries: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write('usage: validator [--root DIR] [--config FILE] [--model NAME] [--queries FILE] [--json]\nexit: 0 pass, 1 fail, 2 bad input, 4 Ollama unreachable\n');
+interface Args {
+  root?: string;
+  config?: string;
+  model?: string;
+  queries?: string;
+  json: boolean;
+  history: boolean;
+  days: number;
+}
+
+async function run(args: Args): Promise<number> {
+  const { config } = loadConfig({ ...(args.root !== undefined ? { root: args.root } : {}), ...(args.config !== undefined ? { configFile: args.config } : {}) });
+  const paths = resolvePaths(config);
+  // WEB4_NOW: "as of" another instant, as for the CLI.
+  const clock = process.env.WEB4_NOW ? new FixedClock(process.env.WEB4_NOW) : systemClock;
+  const out = (line: string) => {
+    if (!args.json) process.stdout.write(line + '\n');
+  };
+  const json = (value: unknown) => {
+    if (args.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  };
+  if (args.history) {
+    const store = MetricsStore.open(paths.metricsDb, { clock });
+    try {
+      const days = morningHistory(store.validations, { days: args.days, now: clock.now() });
+      json({ days: args.days, alertDropPct: config.validation.alertDropPct, history: days });
+      for (const line of formatMorningHistory(days)) out(line);
+    } finally {
+      store.close();
+    }
     return 0;
   }
-  const { config } = loadConfig({ ...(values.root ? { root: values.root } : {}), ...(values.config ? { configFile: values.config } : {}) });
-  const paths = resolvePaths(config);
   const logger = createLogger({ file: join(paths.logsDir, 'morning_validation.log'), console: false, level: config.logging.level, name: 'validator' });
-  const out = (line: string) => {
-    if (!values.json) process.stdout.write(line + '\n');
-  };
   const ollama = await servicesFromConfig(config, paths).ollama.status();
   if (ollama.state !== 'running' || !ollama.url) {
     process.stderr.write('error: Ollama is not running.\n  → start it with `web4 services up` (or set services.ollama.url)\n');
@@ -41,24 +55,61 @@ async function main(): Promise<number> {
   out(`Morning validation against ${ollama.url}`);
   const result = await validateServedModel(config, {
     ollamaUrl: ollama.url,
-    ...(values.model ? { model: values.model } : {}),
-    ...(values.queries ? { queriesFile: values.queries } : {}),
+    clock,
+    logger,
+    ...(args.model ? { model: args.model } : {}),
+    ...(args.queries ? { queriesFile: args.queries } : {}),
     onCase: (r, i, total) => {
       logger.info({ case: r.id, passed: r.pass, latencyMs: Math.round(r.latencyMs), error: r.error, assertions: r.assertions }, 'validation case');
-      out(formatCaseLine(r, i, total));
+      out(formatQueryLine(r, i, total));
     },
   });
-  logger.info({ model: result.model, passed: result.passed, total: result.total, passRatePct: result.passRatePct, pass: result.pass }, 'validation finished');
-  if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  logger.info(
+    { model: result.model, modelVersion: result.modelVersion, modelDigest: result.modelDigest, passed: result.passed, total: result.total, passRatePct: result.passRatePct, pass: result.pass, changePct: result.trend.changePct, flipped: result.trend.flipped },
+    'validation finished',
+  );
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+  json(result);
   if (result.unreachable) {
     process.stderr.write(`error: ${result.model} could not be asked: ${result.results[0]?.error ?? 'no answer'}\n`);
     return 4;
   }
-  out(`${result.pass ? MARK.pass : MARK.warn} ${result.model}: ${result.passed}/${result.total} passed (${result.passRatePct.toFixed(1)}%, target ≥ ${result.minPassRatePct}%)`);
+  out('');
+  for (const line of formatMorningSummary(result)) out(line);
   return result.pass ? 0 : 1;
 }
 
-main().then(
+async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  await yargs(argv)
+    .scriptName('validator')
+    .usage('$0 [--model NAME] [--queries FILE] [--json] | --history [--days N] [--json]\n\nexit: 0 pass, 1 fail, 2 bad input, 4 Ollama unreachable')
+    .option('root', { type: 'string', describe: 'State root. Default: WEB4_STATE_ROOT or the working directory' })
+    .option('config', { type: 'string', describe: 'Config file. Default: <root>/web4.config.json' })
+    .option('model', { type: 'string', describe: 'Ollama model (default: production if Ollama has it, else the base model)' })
+    .option('queries', { type: 'string', describe: 'Case file (default validation.queriesFile)' })
+    .option('json', { type: 'boolean', default: false, describe: 'The result as JSON on stdout' })
+    .option('history', { type: 'boolean', default: false, describe: 'The stored checks per day: rate, version, change, flipped queries (asks no model)' })
+    .option('days', { type: 'number', default: 7, describe: 'Days shown by --history (today included)' })
+    .check((a) => {
+      if (!Number.isInteger(a.days) || a.days < 1) throw new Error(`--days must be a whole number ≥ 1, got ${String(a.days)}`);
+      return true;
+    })
+    .command('$0', 'Run the morning check (or show its history)', {}, async (a) => {
+      code = await run(a as unknown as Args);
+    })
+    .strict()
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`error: ${message}\nRun \`validator --help\` for usage.\n`);
+      code = 2;
+    })
+    .help()
+    .parseAsync();
+  return code;
+}
+
+main(hideBin(process.argv)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,6 +1,6 @@
 import { ServiceError } from '@web4/core';
-import { Ollama } from 'ollama';
 import type { Answerer } from './run-cases.js';
+import { servingClient, servingMessages, servingOptions } from './serving.js';
 
 export interface OllamaAnswererOptions {
   url: string;
@@ -11,18 +11,17 @@ export interface OllamaAnswererOptions {
   maxTokens?: number;
 }
 
-/** Answer prompts with a model served by Ollama (chat API, not streamed). */
+/** Answer prompts with a model served by Ollama (chat API, not streamed), the messages built as `web4 ask` builds them. */
 export function ollamaAnswerer(options: OllamaAnswererOptions): Answerer {
-  const client = new Ollama({ host: options.url });
+  const client = servingClient(options.url);
   return async ({ prompt, context, system, options: caseOptions }) => {
     const started = performance.now();
-    const content = context ? `Context:\n${context}\n\nQuestion: ${prompt}` : prompt;
     try {
       const response = await client.chat({
         model: options.model,
         stream: false,
-        messages: [...(system ? [{ role: 'system', content: system }] : []), { role: 'user', content }],
-        options: { temperature: options.temperature ?? 0, seed: options.seed ?? 42, num_predict: options.maxTokens ?? 256, ...caseOptions },
+        messages: servingMessages(prompt, { system, context }),
+        options: servingOptions(options.maxTokens ?? 256, { temperature: options.temperature ?? 0, seed: options.seed ?? 42, ...caseOptions }),
       });
       return { text: response.message.content, latencyMs: performance.now() - started };
     } catch (cause) {

@@ -1,10 +1,10 @@
+import { askServedModel, formatContext, selectContext, servedModel, servingClient } from '@web4/canary-suite';
 import { EXIT_CODES, ServiceError } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
 import { QueryLogger } from '@web4/metrics-store';
 import type { RetrievedItem } from '@web4/rag-tiers';
-import { Ollama } from 'ollama';
 import type { CommandModule } from 'yargs';
-import { createContext, modelName, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
+import { createContext, modelName, runCommand, type GlobalArgs } from '../context.js';
 import { openRagForCommand, ragTiers } from './rag.js';
 
 interface AskArgs extends GlobalArgs {
@@ -12,33 +12,6 @@ interface AskArgs extends GlobalArgs {
   model?: string;
   rag: boolean;
   type: string;
-}
-
-/**
- * Items good enough to put in the prompt, in the retriever's fused order: each at or above the
- * score floor by its own tier's judgement, within the item and size budget.
- */
-function selectContext(ctx: CommandContext, results: RetrievedItem[]): RetrievedItem[] {
-  const { minContextScore, maxContextItems, maxContextChars } = ctx.config.serving;
-  const chosen: RetrievedItem[] = [];
-  let chars = 0;
-  for (const item of results) {
-    if (chosen.length >= maxContextItems) break;
-    // Fused order is not score order: a weak item may sit above a strong one of another tier.
-    if (item.score < minContextScore) continue;
-    if (chars + item.text.length > maxContextChars && chosen.length > 0) continue;
-    chosen.push(item);
-    chars += item.text.length;
-  }
-  return chosen;
-}
-
-/** The production model when Ollama has it, else the base model (before the first promotion). */
-async function servedModel(client: Ollama, ctx: CommandContext, requested?: string): Promise<string> {
-  if (requested) return requested;
-  const { models } = await client.list();
-  const names = new Set(models.map((m) => m.name));
-  return names.has(ctx.config.models.productionModel) ? ctx.config.models.productionModel : ctx.config.models.baseModel;
 }
 
 async function ask(args: AskArgs): Promise<number> {
@@ -54,43 +27,20 @@ async function ask(args: AskArgs): Promise<number> {
     if (ollamaStatus.state !== 'running' || !ollamaStatus.url) {
       throw new ServiceError('Ollama is not running.', { hint: 'Start it with `web4 services up`.' });
     }
-    const timeoutMs = ctx.config.serving.timeoutMs;
-    const client = new Ollama({
-      host: ollamaStatus.url,
-      fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(init?.signal ? [init.signal] : [])]) }),
-    });
-    model = await servedModel(client, ctx, args.model);
+    const client = servingClient(ollamaStatus.url, ctx.config.serving.timeoutMs);
+    model = await servedModel(client, ctx.config.models, args.model);
     let retrievalMs = 0;
     if (args.rag) {
       const rag = await openRagForCommand(ctx);
       try {
         const retrieval = await rag.retriever.retrieve(args.question);
         retrievalMs = retrieval.latencyMs;
-        context = selectContext(ctx, retrieval.results);
+        context = selectContext(ctx.config.serving, retrieval.results);
       } finally {
         await rag.close();
       }
     }
-    const prompt = context.length
-      ? `Context:\n${context.map((c, i) => `[${i + 1}] (${c.collection ?? c.tier}: ${c.documentId})\n${c.text}`).join('\n\n')}\n\nQuestion: ${args.question}`
-      : args.question;
-    const response = await client
-      .chat({
-        model,
-        stream: false,
-        messages: [
-          { role: 'system', content: ctx.config.serving.systemPrompt },
-          { role: 'user', content: prompt },
-        ],
-        options: { temperature: 0, num_predict: ctx.config.serving.maxTokens },
-      })
-      .catch((cause: Error) => {
-        const timedOut = cause.name === 'TimeoutError' || /aborted|timeout/i.test(cause.message);
-        throw new ServiceError(timedOut ? `${model} did not answer within ${timeoutMs / 1000} s.` : `Ollama could not answer with ${model}: ${cause.message}`, {
-          cause,
-          hint: timedOut ? 'The machine may be overloaded; check `web4 services status`, or raise serving.timeoutMs.' : 'Check `web4 services status` and `web4 doctor`.',
-        });
-      });
+    const response = await askServedModel(client, ctx.config.serving, model, args.question, formatContext(context));
     const latencyMs = performance.now() - started;
     const usage = ragUsage(context);
     logger.log({ queryType: args.type, latencyMs, ...usage, tokensGenerated: response.eval_count ?? null });

@@ -326,6 +326,11 @@ export const validationSchema = z.object({
   queriesFile: z.string().default('examples/validation/challenging_queries.yaml'),
   /** Share of queries that must pass for `web4 validate` / the validator to exit 0. */
   minPassRatePct: z.number().min(0).max(100).default(80),
+  /**
+   * A morning whose pass rate is more than this many percentage points below the previous
+   * day's sends a warning through the configured alert channels (`validate --history` shows it).
+   */
+  alertDropPct: z.number().min(0).max(100).default(10),
   /** Canary cases the nightly loop runs against the candidate (20/20 required). */
   canaryFile: z.string().default('examples/canary/cases.yaml'),
 });
