@@ -80,8 +80,8 @@ async function run(args: Args): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let code = 0;
-  await yargs(argv)
+  let badInput = false;
+  const args = await yargs(argv)
     .scriptName('validator')
     .usage('$0 [--model NAME] [--queries FILE] [--json] | --history [--days N] [--json]\n\nexit: 0 pass, 1 fail, 2 bad input, 4 Ollama unreachable')
     .option('root', { type: 'string', describe: 'State root. Default: WEB4_STATE_ROOT or the working directory' })
@@ -91,22 +91,20 @@ async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'boolean', default: false, describe: 'The result as JSON on stdout' })
     .option('history', { type: 'boolean', default: false, describe: 'The stored checks per day: rate, version, change, flipped queries (asks no model)' })
     .option('days', { type: 'number', default: 7, describe: 'Days shown by --history (today included)' })
-    .check((a) => {
-      if (!Number.isInteger(a.days) || a.days < 1) throw new Error(`--days must be a whole number ≥ 1, got ${String(a.days)}`);
-      return true;
-    })
-    .command('$0', 'Run the morning check (or show its history)', {}, async (a) => {
-      code = await run(a as unknown as Args);
-    })
     .strict()
+    .help()
     .fail((message, error) => {
       if (error) throw error;
       process.stderr.write(`error: ${message}\nRun \`validator --help\` for usage.\n`);
-      code = 2;
+      badInput = true;
     })
-    .help()
     .parseAsync();
-  return code;
+  if (badInput) return 2;
+  if (!Number.isInteger(args.days) || args.days < 1) {
+    process.stderr.write(`error: --days must be a whole number ≥ 1, got ${String(args.days)}\nRun \`validator --help\` for usage.\n`);
+    return 2;
+  }
+  return run(args as Args);
 }
 
 main(hideBin(process.argv)).then(

@@ -1,5 +1,5 @@
 import { formatMorningHistory, formatMorningSummary, formatQueryLine, morningHistory, validateServedModel } from '@web4/canary-suite';
-import { EXIT_CODES, ServiceError } from '@web4/core';
+import { EXIT_CODES, InputError, ServiceError } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
 import { MetricsStore } from '@web4/metrics-store';
 import type { CommandModule } from 'yargs';
@@ -14,6 +14,7 @@ interface ValidateArgs extends GlobalArgs {
 
 /** `validate --history`: the trend of the stored morning checks; needs no model. */
 function history(args: ValidateArgs): number {
+  if (!Number.isInteger(args.days) || args.days < 1) throw new InputError(`--days must be a whole number ≥ 1, got ${String(args.days)}`, { hint: 'e.g. `web4 validate --history --days 30`' });
   const ctx = createContext(args);
   const store = MetricsStore.open(ctx.paths.metricsDb, { clock: ctx.clock });
   try {
@@ -59,10 +60,6 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
       .option('model', { type: 'string', describe: 'Ollama model, or latest|previous|candidate|base (default: production if present, else the base model)' })
       .option('queries', { type: 'string', describe: 'Case file (default validation.queriesFile)' })
       .option('history', { type: 'boolean', default: false, describe: 'Show the stored checks per day: rate, version, change, queries that flipped (asks no model)' })
-      .option('days', { type: 'number', default: 7, describe: 'Days shown by --history (today included)' })
-      .check((a) => {
-        if (!Number.isInteger(a.days) || (a.days as number) < 1) throw new Error(`--days must be a whole number ≥ 1, got ${String(a.days)}`);
-        return true;
-      }) as never,
+      .option('days', { type: 'number', default: 7, describe: 'Days shown by --history (today included)' }) as never,
   handler: (args) => runCommand(args, async () => (args.history ? history(args) : validate(args))),
 };
