@@ -81,15 +81,37 @@ describe('web4 ask and web4 validate (real Ollama, SmolLM2-135M)', () => {
     expect(half.json()).toMatchObject({ passed: 1, failed: 1, pass: true, model: 'web4-base:latest' });
     const strict = await web4(['validate', '--queries', cases]);
     expect(strict.code).toBe(1);
-    expect(strict.out).toMatch(/⚠️ .*impossible.*missing "QX-NEVER-SAID-7"/);
-    expect(strict.out).toMatch(/1\/2 passed \(50\.0%, target ≥ 80%\)/);
+    // The plan's report: one line per query, then the Improvement Rate.
+    expect(strict.out).toMatch(/^Query 1\/2: ✓ Quality response — answers \(\d+ ms\)$/m);
+    expect(strict.out).toMatch(/^Query 2\/2: ⚠️ Weak response — impossible \(\d+ ms\): contains: missing "QX-NEVER-SAID-7"/m);
+    expect(strict.out).toMatch(/^Improvement Rate: 50\.0% \(1\/2 quality responses, target ≥ 80%\)$/m);
+    expect(strict.out).toMatch(/^⚠️ FAIL: web4-base:latest \(version base, [0-9a-f]{12}\)$/m);
+    expect(strict.out).not.toMatch(/Change against/); // no earlier day to compare with
+    const passing = join(root, 'passing.yaml');
+    writeFileSync(passing, ['version: 1', 'defaults: { options: { temperature: 0, num_predict: 24 } }', 'queries:', '  - { id: answers, prompt: "What is 2 + 2?", assertions: [{ type: non-empty }] }'].join('\n'));
+    const full = await web4(['validate', '--queries', passing]);
+    expect(full.code, full.err).toBe(0);
+    expect(full.out).toMatch(/^Improvement Rate: 100\.0% \(1\/1 quality responses, target ≥ 80%\)$/m);
+    expect(full.out).toMatch(/^✓ PASS: web4-base:latest/m);
     const db = new Database(join(root, 'logs/production_metrics.db'), { readonly: true });
     const verdicts = db.prepare('SELECT passed, total_cases, passed_cases FROM validations ORDER BY id').all();
     db.close();
     expect(verdicts).toEqual([
       { passed: 1, total_cases: 2, passed_cases: 1 },
       { passed: 0, total_cases: 2, passed_cases: 1 },
+      { passed: 1, total_cases: 1, passed_cases: 1 },
     ]);
+    // The trend: one day (the last check counts), the version that served, as JSON and for people.
+    const history = await web4(['validate', '--history', '--json']);
+    expect(history.code, history.err).toBe(0);
+    const today = history.json().history as Json[];
+    expect(today).toHaveLength(1);
+    expect(today[0]).toMatchObject({ model: 'web4-base:latest', modelVersion: 'base', passRatePct: 100, runs: 3, changePct: null, flipped: [] });
+    const shown = await web4(['validate', '--history', '--days', '3']);
+    expect(shown.out).toMatch(/^\d{4}-\d\d-\d\d  100\.0% +— +base \([0-9a-f]{12}\) +✓ 1\/1 \(last of 3\)$/m);
+    const badDays = await web4(['validate', '--history', '--days', '0']);
+    expect(badDays.code).toBe(2);
+    expect(badDays.err).toMatch(/--days must be a whole number ≥ 1, got 0/);
   }, 600_000);
 
   it('validate with a broken case file exits 2 and names the field', async () => {

@@ -38,9 +38,9 @@ describe.skipIf(!hasScript)('web4 validate on a terminal (real Ollama, real pty)
     const command = [process.execPath, join(repo, 'tools/web4.mjs'), 'validate', '--queries', cases].map((a) => `'${a}'`).join(' ');
     const r = spawnSync('script', ['-qfec', command, '/dev/null'], { encoding: 'utf8', env: env(), timeout: 400_000 });
     const out = r.stdout.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '');
-    expect(out).toMatch(/1\/2 answers/);
-    expect(out).toMatch(/2\/2 impossible/);
-    expect(out).toMatch(/1\/2 passed/);
+    expect(out).toMatch(/Query 1\/2: ✓ Quality response — answers/);
+    expect(out).toMatch(/Query 2\/2: ⚠️ Weak response — impossible/);
+    expect(out).toMatch(/Improvement Rate: 50\.0% \(1\/2/);
     expect(out).not.toMatch(JSON_LOG_LINE);
     expect(out).not.toContain('validation case');
     // pino's file transport runs in a worker: the lines land as the process exits.
@@ -54,7 +54,7 @@ describe.skipIf(!hasScript)('web4 validate on a terminal (real Ollama, real pty)
   it('without a terminal: stdout is the report, stderr has no routine lines; -v puts them on stderr as JSON for scripts', () => {
     const plain = spawnSync(process.execPath, [join(repo, 'tools/web4.mjs'), 'validate', '--queries', cases], { encoding: 'utf8', env: env(), timeout: 400_000 });
     expect(plain.status).toBe(0);
-    expect(plain.stdout).toMatch(/1\/2 passed/);
+    expect(plain.stdout).toMatch(/Improvement Rate: 50\.0% \(1\/2/);
     expect(plain.stdout).not.toMatch(JSON_LOG_LINE);
     expect(plain.stderr).not.toContain('validation case');
     const verbose = spawnSync(process.execPath, [join(repo, 'tools/web4.mjs'), 'validate', '--queries', cases, '-v'], { encoding: 'utf8', env: env(), timeout: 400_000 });
