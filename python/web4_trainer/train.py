@@ -170,12 +170,33 @@ def _limit_memory(mb: int) -> int:
     # fit and libgomp aborts the process instead of raising an error we can report.
     torch.mm(torch.ones(512, 512), torch.ones(512, 512))
 
+    _allocate_large_blocks_fresh()
     with open("/proc/self/statm") as f:
         vm_bytes = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = vm_bytes + mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     return soft
+
+
+def _allocate_large_blocks_fresh() -> None:
+    """Make the limit hold whatever ran before: glibc keeps freed memory in its arenas and hands
+    it out again without asking the kernel, so a training small enough to fit in what an earlier
+    step freed would never meet the limit. Blocks of 64 KiB and more are mapped afresh (and given
+    back when freed), and what the heap holds free now is returned first."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    libc = ctypes.CDLL(name)
+    if not hasattr(libc, "mallopt"):
+        return  # not glibc
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, 64 * 1024)
+    libc.mallopt(m_trim_threshold, 0)
+    libc.malloc_trim(0)
 
 
 def _restore_memory_limit(soft: int) -> None:
