@@ -7,7 +7,7 @@ import { DailyBuffer, type RagStack } from '@web4/rag-tiers';
 import { type AdapterRegistry, versionDir, versionOfStamp } from '@web4/rollback';
 import { buildTrainingSamples } from '@web4/trainer-bridge';
 import type { EveningLog } from './evening-log.js';
-import { EVENING_LOCK, type EveningLoopOptions } from './evening-loop.js';
+import { EVENING_LOCK, type EveningLoopOptions } from './night.js';
 import { replaySamples, retentionSet, toBufferItems } from './night-data.js';
 
 interface DryRunInput {

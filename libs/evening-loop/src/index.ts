@@ -1,6 +1,7 @@
 export * from './alerts.js';
 export * from './evening-log.js';
-export { EveningLoop, EVENING_LOCK, EXIT_LOCKED, faultPoint, type EveningLoopOptions, type Night } from './evening-loop.js';
+export { EveningLoop } from './evening-loop.js';
+export { EVENING_LOCK, EXIT_LOCKED, faultPoint, type EveningLoopOptions, type Night } from './night.js';
 export * from './night-plan.js';
 export * from './night-data.js';
 export { closingBlock, type LossFigures, type NightOutcome } from './night-summary.js';

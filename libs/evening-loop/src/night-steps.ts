@@ -8,8 +8,7 @@ import { BASE_VERSION, pidAlive, processStartTime } from '@web4/metrics-store';
 import { DailyBuffer } from '@web4/rag-tiers';
 import { readManifest } from '@web4/rollback';
 import { buildTrainingSamples, evaluateModels, formatSeconds, removePartialOutputs, trainAdapter, type TrainingSample, writeSamples } from '@web4/trainer-bridge';
-import type { Night } from './evening-loop.js';
-import { faultPoint } from './evening-loop.js';
+import { faultPoint, type Night } from './night.js';
 import { replaySamples, retentionSet, seedOf, shuffled, toBufferItems } from './night-data.js';
 import type { NightStep } from './night-plan.js';
 

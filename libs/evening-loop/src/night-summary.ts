@@ -2,8 +2,7 @@ import { EXIT_CODES, isWeb4Error } from '@web4/core';
 import type { GateVerdict } from '@web4/canary-suite';
 import type { LockHolder, RunStep } from '@web4/metrics-store';
 import { BASE_VERSION } from '@web4/metrics-store';
-import type { Night } from './evening-loop.js';
-import { errorDetails } from './evening-loop.js';
+import { errorDetails, type Night } from './night.js';
 import { NIGHT_ROW, type NightStatus, type NightStep } from './night-plan.js';
 import { ServingCheckError } from './night-steps.js';
 
