@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { redactText } from '@web4/core';
+import { pidAlive, redactText } from '@web4/core';
 import type { Alert } from './alert.js';
 
 export const UNDELIVERED_FILE = 'alerts_undelivered.jsonl';
@@ -38,7 +38,7 @@ export class UndeliveredQueue {
     if (existsSync(dir)) {
       for (const name of readdirSync(dir)) {
         const m = new RegExp(`^${basename(this.file).replace(/\./g, '\\.')}\\.claim-(\\d+)-\\d+$`).exec(name);
-        if (m && !alive(Number(m[1]))) claims.push(join(dir, name)); // left by a process that died
+        if (m && !pidAlive(Number(m[1]))) claims.push(join(dir, name)); // left by a process that died
       }
     }
     const mine = `${this.file}.claim-${process.pid}-${Date.now()}${Math.floor(Math.random() * 1000)}`;
@@ -82,13 +82,4 @@ function parseLines(text: string): PendingAlert[] {
     }
   }
   return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

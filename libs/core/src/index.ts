@@ -7,3 +7,4 @@ export * from './dates.js';
 export * from './errors.js';
 export * from './retry.js';
 export * from './targets.js';
+export * from './process.js';

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { pidAlive } from '@web4/core';
 import { writeFileAtomic } from './atomic-file.js';
 
 /** What we write when we start a service, so later commands can find, check and stop it. */
@@ -40,11 +41,7 @@ export function clearServiceRecord(file: string): void {
  * reused by an unrelated process after ours died is not mistaken for our service.
  */
 export function isProcessRunning(pid: number, program?: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!pidAlive(pid)) return false;
   if (!program) return true;
   const cmdline = `/proc/${pid}/cmdline`;
   if (!existsSync(cmdline)) return true; // not Linux: trust kill(0)

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ServiceError } from '@web4/core';
+import { pidAlive, ServiceError } from '@web4/core';
 import { writeFileAtomic } from './atomic-file.js';
 import { runChecked, runCommand } from './command.js';
 
@@ -298,7 +298,7 @@ async function lockDir(lock: string, waitMs: number, log?: (line: string) => voi
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const pid = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : NaN);
-    if (Number.isInteger(pid) && !alive(pid)) {
+    if (Number.isInteger(pid) && !pidAlive(pid)) {
       rmSync(lock, { recursive: true, force: true });
       continue;
     }
@@ -310,14 +310,5 @@ async function lockDir(lock: string, waitMs: number, log?: (line: string) => voi
     if (!said) log?.(`python env: waiting for pid ${pid}, which is building the same shared environment`);
     said = true;
     await new Promise((r) => setTimeout(r, 1_000));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { type Clock, InputError } from '@web4/core';
+import { type Clock, InputError, pidAlive } from '@web4/core';
 import type { Selectable } from 'kysely';
 import type { MetricsDatabase, RunLocksTable } from './schema/metrics-database.js';
 import type { SqliteFile } from './sqlite-file.js';
@@ -81,14 +81,7 @@ export function holderAlive(h: LockHolder): boolean {
   return h.pidStart === null || start === null || start === h.pidStart;
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { pidAlive };
 
 /** The start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat); null off Linux. */
 export function processStartTime(pid: number): string | null {
