@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { InputError } from '@web4/core';
+import { updateRagSettings } from './retrieval-optimizer.js';
 import { COLLECTION_NAMES, type CollectionName } from '../collections.js';
 import { documentKey, type FusionSettings } from '../rank-fusion.js';
 import { TIER_NAMES, type RetrievedItem, type TierName } from '../retrieval-tier.js';
@@ -254,15 +253,5 @@ function distance(a: FusionSettings, b: FusionSettings): number {
 
 /** Write fusion settings into the config file's `rag.fusion`, keeping every other setting. */
 export function applyFusion(configFile: string, settings: FusionSettings): void {
-  let doc: Record<string, unknown> = {};
-  if (existsSync(configFile)) {
-    try {
-      doc = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
-    } catch (cause) {
-      throw new InputError(`Cannot update ${configFile}: it is not valid JSON (${(cause as Error).message}).`, { hint: 'Fix the file, then run again.' });
-    }
-  }
-  const rag = (typeof doc.rag === 'object' && doc.rag !== null ? doc.rag : {}) as Record<string, unknown>;
-  doc.rag = { ...rag, fusion: { k: settings.k, weights: { ...settings.weights } } };
-  writeFileSync(configFile, JSON.stringify(doc, null, 2) + '\n');
+  updateRagSettings(configFile, (rag) => ({ ...rag, fusion: { k: settings.k, weights: { ...settings.weights } } }));
 }

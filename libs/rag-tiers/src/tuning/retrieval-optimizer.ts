@@ -137,6 +137,17 @@ function fmt(v: number | null): string {
  * setting (and creating the file when there is none).
  */
 export function applyNResults(configFile: string, values: Partial<Record<CollectionName, number>>): void {
+  updateRagSettings(configFile, (rag) => {
+    const n = (typeof rag.nResults === 'object' && rag.nResults !== null ? rag.nResults : {}) as Record<string, unknown>;
+    return { ...rag, nResults: { ...n, ...values } };
+  });
+}
+
+/**
+ * Rewrite the config file's `rag` section with `update`, keeping every other setting (and
+ * creating the file when there is none): what `rag optimize --apply` writes.
+ */
+export function updateRagSettings(configFile: string, update: (rag: Record<string, unknown>) => Record<string, unknown>): void {
   let doc: Record<string, unknown> = {};
   if (existsSync(configFile)) {
     try {
@@ -146,7 +157,6 @@ export function applyNResults(configFile: string, values: Partial<Record<Collect
     }
   }
   const rag = (typeof doc.rag === 'object' && doc.rag !== null ? doc.rag : {}) as Record<string, unknown>;
-  const n = (typeof rag.nResults === 'object' && rag.nResults !== null ? rag.nResults : {}) as Record<string, unknown>;
-  doc.rag = { ...rag, nResults: { ...n, ...values } };
+  doc.rag = update(rag);
   writeFileSync(configFile, JSON.stringify(doc, null, 2) + '\n');
 }
