@@ -354,6 +354,41 @@ export const servingSchema = z.object({
   timeoutMs: z.number().int().positive().default(180_000),
 });
 
+/**
+ * The gateway (`web4 gateway`, apps/gateway): an Ollama-compatible front door that routes,
+ * retrieves, records every query and serves /metrics and the dashboard. It listens on
+ * 127.0.0.1 by default; on any other address it refuses to start without a bearer token, which
+ * is never a setting: it comes from the environment variable named by `tokenEnv`.
+ */
+export const gatewaySchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 11435: next to Ollama's 11434, so that a client changes one digit. 0 = any free port. */
+  port: z.number().int().min(0).max(65535).default(11435),
+  /** Environment variable that holds the bearer token (required on a non-loopback address). */
+  tokenEnv: z.string().min(1).default('WEB4_GATEWAY_TOKEN'),
+  /** Largest request body accepted (bytes); larger ones get 413. */
+  maxBodyBytes: z.number().int().positive().default(1_048_576),
+  /** Ollama must start answering within this long (ms), else 504. */
+  upstreamTimeoutMs: z.number().int().positive().default(120_000),
+  /** Ollama could not be reached at all within this long (ms): 502. */
+  connectTimeoutMs: z.number().int().positive().default(5_000),
+  routing: z
+    .object({
+      /**
+       * `router`: the trained router decides per query whether to retrieve; `always` / `never`:
+       * every query retrieves / none does (the model alone, "pure trained").
+       */
+      mode: z.enum(['router', 'always', 'never']).default('router'),
+      /** Labelled routing examples (relative to the state root); the router is trained on them. */
+      examples: z.string().default('examples/routing/examples.yaml'),
+      /** Share of the examples kept out of training to measure the router's accuracy. */
+      holdoutShare: z.number().min(0.05).max(0.9).default(0.25),
+      /** Tiers a retrieval may use. */
+      tiers: z.array(z.enum(['tools', 'history', 'trainai', 'graph'])).default(['tools', 'history', 'trainai', 'graph']),
+    })
+    .default({ mode: 'router', examples: 'examples/routing/examples.yaml', holdoutShare: 0.25, tiers: ['tools', 'history', 'trainai', 'graph'] }),
+});
+
 export const loggingSchema = z.object({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -580,6 +615,7 @@ const configObject = z.object({
   trainer: trainerSchema.default(trainerSchema.parse({})),
   evening: eveningSchema.default(eveningSchema.parse({})),
   serving: servingSchema.default(servingSchema.parse({})),
+  gateway: gatewaySchema.default(gatewaySchema.parse({})),
   alerts: alertsSchema.default(alertsSchema.parse({})),
 });
 
