@@ -208,7 +208,8 @@ function pct(base: number | null | undefined, x: number | null | undefined): num
   return typeof base === 'number' && typeof x === 'number' ? (100 * (x - base)) / base : null;
 }
 
-function replayNight(night: number, day: string, nextDay: string, o: NightOutcome, pdcas: number): ReplayNight {
+/** One night of a replay (or of `web4 demo --nights N`) from the loop's outcome; `pdcas`: the next day's PDCA count. */
+export function replayNight(night: number, day: string, nextDay: string, o: NightOutcome, pdcas: number): ReplayNight {
   const m = o.losses?.morning.next_day;
   const promoted = o.status === 'complete';
   // What serves the next morning: the candidate when promoted, else the production it was compared with.
@@ -247,6 +248,12 @@ function nightLine(n: ReplayNight): string {
   );
 }
 
+/** The per-night table: training loss, the next day's loss base → served, retention, outcome (`web4 evening replay`, `web4 demo --nights N`). */
+export function replayTable(nights: readonly ReplayNight[]): string[] {
+  const head = `${'night'.padEnd(6)}${'day'.padEnd(12)}${'items'.padStart(6)}${'smp'.padStart(5)}${'train'.padStart(8)}  ${'next-day base→served'.padEnd(30)}${'retention'.padEnd(12)}outcome`;
+  return [head, ...nights.map((n) => `${String(n.night).padEnd(6)}${n.day.padEnd(12)}${String(n.items).padStart(6)}${String(n.samples).padStart(5)}${f4(n.trainLoss).padStart(8)}  ${`${f4(n.nextDayLoss.base)}→${f4(n.nextDayLoss.served)} ${fp(n.nextDayChangePct)}`.padEnd(30)}${fp(n.retentionChangePct).padEnd(12)}${n.promoted ? 'promoted' : n.status}`)];
+}
+
 function summarise(o: ReplayOptions, root: string, days: string[], nights: ReplayNight[], log: EveningLog): ReplayReport {
   const retentionLimit = o.config.evening.gates.maxRetentionLossIncreasePct;
   const last = nights.at(-1);
@@ -259,8 +266,7 @@ function summarise(o: ReplayOptions, root: string, days: string[], nights: Repla
     `${retentionOk ? MARK.pass : MARK.warn} retention loss within +${retentionLimit} % of production every night (${nights.map((n) => fp(n.retentionChangePct)).join(', ')})`,
     ...(complete ? [] : [`${MARK.warn} only ${nights.length} of ${o.nights} nights completed`]),
   ];
-  const head = `${'night'.padEnd(6)}${'day'.padEnd(12)}${'items'.padStart(6)}${'smp'.padStart(5)}${'train'.padStart(8)}  ${'next-day base→served'.padEnd(30)}${'retention'.padEnd(12)}outcome`;
-  log.block(['', head, ...nights.map((n) => `${String(n.night).padEnd(6)}${n.day.padEnd(12)}${String(n.items).padStart(6)}${String(n.samples).padStart(5)}${f4(n.trainLoss).padStart(8)}  ${`${f4(n.nextDayLoss.base)}→${f4(n.nextDayLoss.served)} ${fp(n.nextDayChangePct)}`.padEnd(30)}${fp(n.retentionChangePct).padEnd(12)}${n.promoted ? 'promoted' : n.status}`), '', ...lines]);
+  log.block(['', ...replayTable(nights), '', ...lines]);
   const reportFile = join(o.paths.logsDir, `evening_replay_${fileStamp(systemClock.now())}.json`);
   const exitCode = !complete ? (nights.find((n) => n.exitCode > 1)?.exitCode ?? EXIT_CODES.checkFailed) : nextOk && retentionOk ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
   const report: ReplayReport = { root, days, nights, finalNextDayChangePct: finalChange, target: { nextDayBelowBasePct: NEXT_DAY_TARGET_PCT, retentionWithinPct: retentionLimit, met: nextOk && retentionOk, lines }, reportFile, exitCode };
