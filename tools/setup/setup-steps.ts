@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,32 @@ export async function verifyBaseModelServes(layout: AssetLayout, binary: string,
   }
 }
 
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Debian's `chromium`, which the dashboard's browser test drives through playwright-core
+ * (no browser download at run time). Installed with apt-get as root, or through `sudo -n`;
+ * otherwise the step says what to run and the setup goes on (only that test needs it).
+ */
+export function ensureChromium(log: (line: string) => void): { action: string; note?: string } {
+  if (existsSync(CHROMIUM)) return { action: 'found', note: CHROMIUM };
+  const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  const manual = `run \`sudo apt-get install -y chromium\` for the dashboard's browser test`;
+  if (!has('apt-get')) return { action: 'missing', note: `⚠️ ${CHROMIUM} missing and no apt-get: install Chromium at ${CHROMIUM} for the dashboard's browser test` };
+  const asRoot = process.getuid?.() === 0;
+  const sudo = !asRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
+  if (!asRoot && !sudo) return { action: 'missing', note: `⚠️ ${CHROMIUM} missing and no root: ${manual}` };
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args: string[]) =>
+    spawnSync(sudo ? 'sudo' : 'apt-get', sudo ? ['-n', '-E', 'apt-get', ...args] : args, { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
+  log('setup:   installing chromium with apt-get (for the dashboard\'s browser test)…');
+  // A fresh machine may have no package lists yet: update once and try again.
+  if (!apt(['install', '-y', 'chromium']) && !(apt(['update']) && apt(['install', '-y', 'chromium']))) {
+    return { action: 'failed', note: `⚠️ apt-get install chromium failed (see above): ${manual}` };
+  }
+  return existsSync(CHROMIUM) ? { action: 'installed', note: `apt-get install chromium${sudo ? ' (sudo)' : ''}` } : { action: 'failed', note: `⚠️ apt-get ran but ${CHROMIUM} is missing` };
+}
+
 export async function runSetup(o: SetupOptions): Promise<void> {
   const { layout, config } = o;
   let python: string | undefined;
@@ -112,4 +139,6 @@ export async function runSetup(o: SetupOptions): Promise<void> {
       return verifyBaseModelServes(layout, binary.path, binary.sha, SMOLLM2_GGUF.sha256, config.models.baseModel, resolveNumThread(config.services.ollama.numThread));
     });
   }
+
+  await timed('chromium (the dashboard\'s browser test)', o.onStep, async () => ensureChromium(o.log));
 }
