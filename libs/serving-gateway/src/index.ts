@@ -1,2 +1,3 @@
 export * from './types.js';
 export * from './day-player.js';
+export * from './metrics.js';
