@@ -3,7 +3,7 @@ import type { QueryCategory } from './query-category.js';
 import type { QueryRow } from './query-record.js';
 import type { DailySummaryTable } from './schema/metrics-database.js';
 
-/** Counters of daily_summary that a batch adds to (everything but day, max, histogram, updated_at). */
+/** Counters of daily_summary that a batch adds to (everything but day, max, histograms, updated_at). */
 export const ROLLUP_COUNTERS = [
   'total_queries',
   'error_count',
@@ -21,6 +21,11 @@ export const ROLLUP_COUNTERS = [
   'cat_multiple',
   'feedback_up',
   'feedback_down',
+  'ttft_count',
+  'ttft_sum_ms',
+  'tokens_in_sum',
+  'tokens_per_second_count',
+  'tokens_per_second_sum',
 ] as const;
 export type RollupCounter = (typeof ROLLUP_COUNTERS)[number];
 
@@ -33,11 +38,18 @@ const CATEGORY_COUNTER: Record<QueryCategory, RollupCounter> = {
   multiple: 'cat_multiple',
 };
 
+/** The histograms of a day's stored daily_summary row, merged with a batch's on write. */
+export interface StoredHistograms {
+  latency_histogram: string;
+  ttft_histogram: string;
+}
+
 /** What one batch adds to one day's daily_summary row; built outside the write lock. */
 export class DailyRollup {
   readonly counters: Record<RollupCounter, number> = Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, 0])) as Record<RollupCounter, number>;
   latencyMax = 0;
   readonly histogram = LatencyHistogram.empty();
+  readonly ttftHistogram = LatencyHistogram.empty();
 
   constructor(readonly day: string) {}
 
@@ -57,6 +69,17 @@ export class DailyRollup {
     c[CATEGORY_COUNTER[row[2]]]++;
     if (row[9] === 'thumbs_up') c.feedback_up++;
     else if (row[9] === 'thumbs_down') c.feedback_down++;
+    const ttft = row[16];
+    if (ttft !== null) {
+      c.ttft_count++;
+      c.ttft_sum_ms += ttft;
+      this.ttftHistogram.add(ttft);
+    }
+    if (row[17] !== null) c.tokens_in_sum += row[17];
+    if (row[18] !== null) {
+      c.tokens_per_second_count++;
+      c.tokens_per_second_sum += row[18];
+    }
   }
 
   /** Group rows by UTC day (the first 10 characters of the ISO timestamp). */
@@ -72,9 +95,17 @@ export class DailyRollup {
     return byDay;
   }
 
-  /** The daily_summary row to upsert, with the histogram merged into what is stored. */
-  toRow(stored: string | undefined, updatedAt: string): DailySummaryTable {
-    const histogram = stored ? LatencyHistogram.fromJSON(stored).merge(this.histogram) : this.histogram;
-    return { day: this.day, ...this.counters, latency_max_ms: this.latencyMax, latency_histogram: histogram.serialize(), updated_at: updatedAt };
+  /** The daily_summary row to upsert, with the histograms merged into what is stored. */
+  toRow(stored: StoredHistograms | undefined, updatedAt: string): DailySummaryTable {
+    const histogram = stored ? LatencyHistogram.fromJSON(stored.latency_histogram).merge(this.histogram) : this.histogram;
+    const ttft = stored ? LatencyHistogram.fromJSON(stored.ttft_histogram).merge(this.ttftHistogram) : this.ttftHistogram;
+    return {
+      day: this.day,
+      ...this.counters,
+      latency_max_ms: this.latencyMax,
+      latency_histogram: histogram.serialize(),
+      ttft_histogram: ttft.serialize(),
+      updated_at: updatedAt,
+    };
   }
 }

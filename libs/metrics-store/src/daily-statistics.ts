@@ -22,6 +22,15 @@ export interface PeriodStatistics {
   categories: Record<QueryCategory, { count: number; pct: number | null }>;
   tokensGenerated: number;
   feedback: { up: number; down: number };
+  /**
+   * Time to first token over the queries that report one (the gateway's): how many, the mean,
+   * and p50/p95 from the merged histogram (within 1 %). Null when none reported it.
+   */
+  ttft: { queries: number; avgMs: number | null; p50Ms: number | null; p95Ms: number | null };
+  /** Prompt tokens of the queries that report them. */
+  tokensIn: number;
+  /** Mean of the per-query generation rates (tokens/s) over the queries that report one; null when none. */
+  avgTokensPerSecond: number | null;
 }
 
 export interface DayStatistics extends PeriodStatistics {
@@ -69,6 +78,10 @@ export function periodStatistics(rows: readonly DailySummaryTable[]): PeriodStat
   const pct = (n: number): number | null => (queries === 0 ? null : (100 * n) / queries);
   const histogram = LatencyHistogram.empty();
   for (const r of rows) histogram.merge(LatencyHistogram.fromJSON(r.latency_histogram));
+  const ttftHistogram = LatencyHistogram.empty();
+  for (const r of rows) if (r.ttft_count > 0) ttftHistogram.merge(LatencyHistogram.fromJSON(r.ttft_histogram));
+  const ttftQueries = sum((r) => r.ttft_count);
+  const rated = sum((r) => r.tokens_per_second_count);
   const categoryCount: Record<QueryCategory, number> = {
     pure_trained: sum((r) => r.cat_pure_trained),
     tools: sum((r) => r.cat_tools),
@@ -94,5 +107,13 @@ export function periodStatistics(rows: readonly DailySummaryTable[]): PeriodStat
     categories: Object.fromEntries(QUERY_CATEGORIES.map((c) => [c, { count: categoryCount[c], pct: pct(categoryCount[c]) }])) as PeriodStatistics['categories'],
     tokensGenerated: sum((r) => r.tokens_generated_sum),
     feedback: { up: sum((r) => r.feedback_up), down: sum((r) => r.feedback_down) },
+    ttft: {
+      queries: ttftQueries,
+      avgMs: ttftQueries === 0 ? null : sum((r) => r.ttft_sum_ms) / ttftQueries,
+      p50Ms: ttftHistogram.quantile(0.5),
+      p95Ms: ttftHistogram.quantile(0.95),
+    },
+    tokensIn: sum((r) => r.tokens_in_sum),
+    avgTokensPerSecond: rated === 0 ? null : sum((r) => r.tokens_per_second_sum) / rated,
   };
 }

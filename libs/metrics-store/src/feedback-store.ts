@@ -1,7 +1,7 @@
 import { type Clock, InputError, systemClock } from '@web4/core';
 import type { Compilable, Selectable } from 'kysely';
 import { feedbackMigrations } from './migrations/feedback/index.js';
-import { checkText } from './query-record.js';
+import { MAX_NAME_CHARS, checkText } from './query-record.js';
 import type { FeedbackDatabase, FeedbackTable, Rating } from './schema/feedback-database.js';
 import { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
 import { toStorageError } from './storage-error.js';
@@ -12,6 +12,18 @@ export interface FeedbackInput {
   /** `up`/`down` (as typed on the command line) or the stored `thumbs_up`/`thumbs_down`. */
   rating: string;
   comment?: string | null;
+  timestamp?: Date;
+}
+
+/** A rating of one query the gateway answered, found by its query id. */
+export interface QueryRatingInput {
+  queryId: string;
+  /** `up`/`down`, `thumbs_up`/`thumbs_down`, 👍/👎. */
+  rating: string;
+  comment?: string | null;
+  /** The question and answer, when the caller has them ('' is stored when not). */
+  query?: string | null;
+  response?: string | null;
   timestamp?: Date;
 }
 
@@ -74,7 +86,54 @@ export class FeedbackStore {
     }
   }
 
-  /** Thumbs up share of all feedback with a timestamp in [from, to). */
+  /**
+   * Rate the query with this id: one row per id. The first call inserts it; a later call
+   * replaces its rating, comment and timestamp (and its query/response texts when given), in
+   * one write transaction, so concurrent calls for the same id still leave one row.
+   */
+  rateQuery(input: QueryRatingInput): { id: number; replaced: boolean } {
+    const queryId = input.queryId;
+    if (typeof queryId !== 'string' || queryId.length === 0 || queryId.length > MAX_NAME_CHARS) {
+      throw new InputError(`queryId must be a non-empty string of at most ${MAX_NAME_CHARS} characters.`, {
+        hint: 'Pass the query id the gateway returned with the answer (header X-Query-Id / field query_id).',
+        details: { field: 'queryId' },
+      });
+    }
+    const rating = parseRating(input.rating);
+    const comment = input.comment === undefined || input.comment === null ? null : checkText(input.comment, 'comment', this.maxTextBytes);
+    const query = input.query === undefined || input.query === null ? null : checkText(input.query, 'query', this.maxTextBytes);
+    const response = input.response === undefined || input.response === null ? null : checkText(input.response, 'response', this.maxTextBytes);
+    const timestamp = (input.timestamp ?? this.clock.now()).toISOString();
+    const db = this.file.db;
+    try {
+      return this.file.writeTransaction(() => {
+        const existing = this.file.allNow(db.selectFrom('feedback').select('id').where('query_id', '=', queryId))[0];
+        if (existing) {
+          this.file.runNow(
+            db
+              .updateTable('feedback')
+              .set({ rating, comment, timestamp, ...(query !== null ? { query } : {}), ...(response !== null ? { response } : {}) })
+              .where('id', '=', existing.id),
+          );
+          return { id: existing.id, replaced: true };
+        }
+        const out = this.file.runNow(db.insertInto('feedback').values({ timestamp, query: query ?? '', response: response ?? '', rating, comment, query_id: queryId }));
+        return { id: Number(out.lastInsertRowid), replaced: false };
+      });
+    } catch (error) {
+      throw toStorageError(error, this.file.path, `rate query ${queryId}`);
+    }
+  }
+
+  /** The rating row of a query id, or undefined. */
+  ratingOf(queryId: string): FeedbackEntry | undefined {
+    return this.read(this.file.db.selectFrom('feedback').selectAll().where('query_id', '=', queryId))[0];
+  }
+
+  /**
+   * Thumbs up share of all feedback with a timestamp in [from, to). Each query id has one row
+   * (rateQuery replaces), so a query rated twice counts once, with its latest rating.
+   */
   satisfaction(from: Date, to: Date): Satisfaction {
     const rows = this.read(
       this.file.db

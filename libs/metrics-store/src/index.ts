@@ -5,7 +5,7 @@ export { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
 export { toStorageError } from './storage-error.js';
 export { LatencyHistogram, RELATIVE_ACCURACY, MIN_TRACKED_MS } from './latency-histogram.js';
 export * from './query-category.js';
-export { type QueryRecord, type QueryRow, toQueryRow, checkText } from './query-record.js';
+export { type QueryRecord, type QueryRow, toQueryRow, checkText, MAX_NAME_CHARS } from './query-record.js';
 export { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
 export * from './query-logger.js';
 export * from './daily-statistics.js';

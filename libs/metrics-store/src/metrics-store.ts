@@ -1,7 +1,8 @@
 import { type Clock, systemClock } from '@web4/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, Selectable } from 'kysely';
-import { DailyRollup, ROLLUP_COUNTERS } from './daily-rollup.js';
+import { DailyRollup, ROLLUP_COUNTERS, type StoredHistograms } from './daily-rollup.js';
+import { parseRating } from './feedback-store.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
 import { INSERT_COLUMNS, type QueryRow } from './query-record.js';
 import { ModelRegistryStore } from './model-registry-store.js';
@@ -32,6 +33,7 @@ export class MetricsStore {
   private insertQuery?: BetterSqlite3.Statement;
   private readSummaryHistogram?: BetterSqlite3.Statement;
   private upsertSummary?: BetterSqlite3.Statement;
+  private duplicates = 0;
 
   private constructor(
     readonly file: SqliteFile<MetricsDatabase>,
@@ -54,28 +56,85 @@ export class MetricsStore {
 
   /**
    * Insert rows and add them to their days' rollups in ONE write transaction, so the summary
-   * never disagrees with the rows, even with several processes writing.
+   * never disagrees with the rows, even with several processes writing. A row whose query id is
+   * already stored is skipped (and left out of the rollups): retrying a batch never duplicates a
+   * call, and one bad id never blocks the rows queued behind it. Returns the rows skipped.
    */
-  writeQueries(rows: readonly QueryRow[], start = 0, end = rows.length): void {
-    if (end <= start) return;
-    const rollups = DailyRollup.fromRows(rows, start, end);
+  writeQueries(rows: readonly QueryRow[], start = 0, end = rows.length): number {
+    if (end <= start) return 0;
+    let rollups = DailyRollup.fromRows(rows, start, end);
     const updatedAt = this.clock.now().toISOString();
     const insert = (this.insertQuery ??= this.prepareInsert());
     // The '?' value only makes kysely emit a placeholder; the day is bound per call.
     const read = (this.readSummaryHistogram ??= this.file.prepare(
-      this.file.db.selectFrom('daily_summary').select('latency_histogram').where('day', '=', '?' as string),
+      this.file.db.selectFrom('daily_summary').select(['latency_histogram', 'ttft_histogram']).where('day', '=', '?' as string),
     ));
     const upsert = (this.upsertSummary ??= this.prepareUpsert());
     try {
-      this.file.writeTransaction(() => {
-        for (let i = start; i < end; i++) insert.run(rows[i]!);
-        for (const rollup of rollups.values()) {
-          const stored = read.get(rollup.day) as { latency_histogram: string } | undefined;
-          upsert.run(summaryParams(rollup.toRow(stored?.latency_histogram, updatedAt)));
+      const skipped = this.file.writeTransaction(() => {
+        let duplicates: QueryRow[] | undefined;
+        for (let i = start; i < end; i++) {
+          const row = rows[i]!;
+          if (insert.run(row).changes === 0) (duplicates ??= []).push(row);
         }
+        if (duplicates) {
+          const skip = new Set(duplicates);
+          rollups = DailyRollup.fromRows(rows.slice(start, end).filter((r) => !skip.has(r)));
+        }
+        for (const rollup of rollups.values()) {
+          const stored = read.get(rollup.day) as StoredHistograms | undefined;
+          upsert.run(summaryParams(rollup.toRow(stored, updatedAt)));
+        }
+        return duplicates?.length ?? 0;
       });
+      this.duplicates += skipped;
+      return skipped;
     } catch (error) {
       throw toStorageError(error, this.path, `write ${end - start} query records`);
+    }
+  }
+
+  /** Rows this store skipped because their query id was already stored. */
+  get duplicateQueries(): number {
+    return this.duplicates;
+  }
+
+  /** Whether a row with this query id is stored (rows still queued in a QueryLogger are not). */
+  hasQuery(queryId: string): boolean {
+    const row = this.read(this.file.db.selectFrom('query_metrics').select('id').where('query_id', '=', queryId).limit(1), 'read query_metrics');
+    return row.length > 0;
+  }
+
+  /**
+   * Set the user's rating on the row with this query id (a later call replaces an earlier one),
+   * and move the day's feedback counters with it in the same transaction. `rating`: up/down or
+   * thumbs_up/thumbs_down (InputError otherwise). False when no row has this id.
+   */
+  setUserFeedback(queryId: string, rating: string): boolean {
+    const value = parseRating(rating);
+    const db = this.file.db;
+    try {
+      return this.file.writeTransaction(() => {
+        const row = this.file.allNow(db.selectFrom('query_metrics').select(['id', 'timestamp', 'user_feedback']).where('query_id', '=', queryId).limit(1))[0];
+        if (!row) return false;
+        if (row.user_feedback === value) return true;
+        this.file.runNow(db.updateTable('query_metrics').set({ user_feedback: value }).where('id', '=', row.id));
+        const up = (value === 'thumbs_up' ? 1 : 0) - (row.user_feedback === 'thumbs_up' ? 1 : 0);
+        const down = (value === 'thumbs_down' ? 1 : 0) - (row.user_feedback === 'thumbs_down' ? 1 : 0);
+        this.file.runNow(
+          db
+            .updateTable('daily_summary')
+            .set((eb) => ({
+              feedback_up: eb('feedback_up', '+', up),
+              feedback_down: eb('feedback_down', '+', down),
+              updated_at: this.clock.now().toISOString(),
+            }))
+            .where('day', '=', row.timestamp.slice(0, 10)),
+        );
+        return true;
+      });
+    } catch (error) {
+      throw toStorageError(error, this.path, `set the feedback of query ${queryId}`);
     }
   }
 
@@ -149,7 +208,8 @@ export class MetricsStore {
 
   private prepareInsert(): BetterSqlite3.Statement {
     const values = Object.fromEntries(INSERT_COLUMNS.map((c) => [c, `\u0000${c}`]));
-    const compiled = this.file.db.insertInto('query_metrics').values(values as never).compile();
+    // OR IGNORE: the only constraint a validated row can break is the unique query id.
+    const compiled = this.file.db.insertInto('query_metrics').orIgnore().values(values as never).compile();
     // The tuple order of QueryRow must be the parameter order kysely emitted.
     if (compiled.parameters.join('|') !== INSERT_COLUMNS.map((c) => `\u0000${c}`).join('|')) {
       throw new Error('query_metrics insert: parameter order differs from INSERT_COLUMNS');
@@ -168,6 +228,7 @@ export class MetricsStore {
           ...Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, eb(`daily_summary.${c}`, '+', eb.ref(`excluded.${c}`))])),
           latency_max_ms: eb.fn('max', [eb.ref('daily_summary.latency_max_ms'), eb.ref('excluded.latency_max_ms')]),
           latency_histogram: eb.ref('excluded.latency_histogram'),
+          ttft_histogram: eb.ref('excluded.ttft_histogram'),
           updated_at: eb.ref('excluded.updated_at'),
         })),
       )
@@ -180,7 +241,7 @@ export class MetricsStore {
 }
 
 function summaryColumns(): (keyof DailySummaryTable)[] {
-  return ['day', ...ROLLUP_COUNTERS, 'latency_max_ms', 'latency_histogram', 'updated_at'];
+  return ['day', ...ROLLUP_COUNTERS, 'latency_max_ms', 'latency_histogram', 'ttft_histogram', 'updated_at'];
 }
 
 function summaryParams(row: DailySummaryTable): unknown[] {

@@ -1,4 +1,5 @@
 import { type Clock, type Logger, StorageError, silentLogger, systemClock } from '@web4/core';
+import { parseRating } from './feedback-store.js';
 import { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
 import { type QueryRecord, type QueryRow, toQueryRow } from './query-record.js';
 import { registerForExit, unregisterForExit } from './shutdown-flush.js';
@@ -23,6 +24,8 @@ export interface QueryLoggerStats {
   written: number;
   pending: number;
   failedFlushes: number;
+  /** Rows not written because a row with the same query id was already stored. */
+  duplicates: number;
 }
 
 /**
@@ -45,7 +48,7 @@ export class QueryLogger {
   private readonly maxTextBytes: number;
   private readonly now: () => Date;
   private readonly logger: Logger;
-  private readonly counts = { logged: 0, written: 0, failedFlushes: 0 };
+  private readonly counts = { logged: 0, written: 0, failedFlushes: 0, duplicates: 0 };
   private readonly flushTick = (): void => {
     this.timer = undefined;
     this.immediate = undefined;
@@ -109,8 +112,12 @@ export class QueryLogger {
     try {
       while (done < queue.length) {
         const end = Math.min(done + this.batchSize, queue.length);
-        this.store.writeQueries(queue, done, end);
-        this.counts.written += end - done;
+        const duplicates = this.store.writeQueries(queue, done, end);
+        this.counts.written += end - done - duplicates;
+        if (duplicates > 0) {
+          this.counts.duplicates += duplicates;
+          this.logger.warn({ duplicates }, 'query metrics: rows with an already stored query id were not written');
+        }
         done = end;
       }
     } catch (error) {
@@ -135,6 +142,26 @@ export class QueryLogger {
     }
   }
 
+  /** Whether a query with this id was logged: still queued here, or stored. */
+  hasQuery(queryId: string): boolean {
+    return this.pendingRow(queryId) !== undefined || this.store.hasQuery(queryId);
+  }
+
+  /**
+   * Record the user's rating of a logged query (a later call replaces an earlier one): on the
+   * queued row when it is not written yet, else through `MetricsStore.setUserFeedback`. False
+   * when no query with this id was logged. InputError for a rating other than up/down.
+   */
+  setUserFeedback(queryId: string, rating: string): boolean {
+    const value = parseRating(rating);
+    const row = this.pendingRow(queryId);
+    if (row) {
+      row[9] = value;
+      return true;
+    }
+    return this.store.setUserFeedback(queryId, value);
+  }
+
   get pending(): number {
     return this.queue.length;
   }
@@ -146,6 +173,13 @@ export class QueryLogger {
   /** @internal called by the exit hook. */
   flushForExit(): void {
     if (!this.closed && this.store.file.isOpen) this.flush();
+  }
+
+  /** The queued row with this query id, newest first (feedback follows the answer closely). */
+  private pendingRow(queryId: string): QueryRow | undefined {
+    const queue = this.queue;
+    for (let i = queue.length - 1; i >= 0; i--) if (queue[i]![12] === queryId) return queue[i];
+    return undefined;
   }
 
   private flushQuietly(): void {

@@ -19,6 +19,22 @@ export interface QueryRecord {
   error?: string | null;
   /** What was known when it failed (stored as JSON). */
   errorContext?: Record<string, unknown> | null;
+  // What the gateway measures per call (all optional; null when unknown).
+  /** The caller's id of this query, unique across the database (feedback finds the row by it). */
+  queryId?: string | null;
+  /** The API that was called (e.g. `chat`, `generate`, `openai_chat`). */
+  endpoint?: string | null;
+  /** The model that answered, and its registry version (`base` before the first promotion). */
+  model?: string | null;
+  modelVersion?: string | null;
+  /** Time to the first generated token (ms). */
+  ttftMs?: number | null;
+  /** Prompt tokens, as the model server counted them. */
+  tokensIn?: number | null;
+  /** Generated tokens per second of generation. */
+  tokensPerSecond?: number | null;
+  /** A bounded kind of failure (e.g. `upstream_timeout`), beside the free-text `error`. */
+  errorKind?: string | null;
 }
 
 /**
@@ -38,6 +54,14 @@ export type QueryRow = [
   userFeedback: Rating | null,
   error: string | null,
   errorContext: string | null,
+  queryId: string | null,
+  endpoint: string | null,
+  model: string | null,
+  modelVersion: string | null,
+  ttftMs: number | null,
+  tokensIn: number | null,
+  tokensPerSecond: number | null,
+  errorKind: string | null,
 ];
 
 export const INSERT_COLUMNS = [
@@ -53,9 +77,19 @@ export const INSERT_COLUMNS = [
   'user_feedback',
   'error',
   'error_context',
+  'query_id',
+  'endpoint',
+  'model',
+  'model_version',
+  'ttft_ms',
+  'tokens_in',
+  'tokens_per_second',
+  'error_kind',
 ] as const;
 
 const MAX_QUERY_TYPE_CHARS = 200;
+/** Longest query id, endpoint, model name, model version or error kind accepted. */
+export const MAX_NAME_CHARS = 200;
 
 /**
  * Check a record and turn it into a row. Cheap on purpose (it runs on the caller's thread):
@@ -90,6 +124,14 @@ export function toQueryRow(record: QueryRecord, now: () => Date, maxTextBytes: n
     context = JSON.stringify(record.errorContext);
     checkText(context, 'errorContext', maxTextBytes);
   }
+  const queryId = optionalName(record.queryId, 'queryId');
+  const endpoint = optionalName(record.endpoint, 'endpoint');
+  const model = optionalName(record.model, 'model');
+  const modelVersion = optionalName(record.modelVersion, 'modelVersion');
+  const errorKind = optionalName(record.errorKind, 'errorKind');
+  const ttftMs = optionalAmount(record.ttftMs, 'ttftMs', false);
+  const tokensIn = optionalAmount(record.tokensIn, 'tokensIn', true);
+  const tokensPerSecond = optionalAmount(record.tokensPerSecond, 'tokensPerSecond', false);
   return [
     timestamp,
     queryType,
@@ -103,7 +145,44 @@ export function toQueryRow(record: QueryRecord, now: () => Date, maxTextBytes: n
     feedback,
     error,
     context,
+    queryId,
+    endpoint,
+    model,
+    modelVersion,
+    ttftMs,
+    tokensIn,
+    tokensPerSecond,
+    errorKind,
   ];
+}
+
+/** An optional short name: undefined/null → null; else a non-empty string of at most MAX_NAME_CHARS. */
+function optionalName(value: unknown, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_CHARS) {
+    throw new InputError(`${field} must be a non-empty string of at most ${MAX_NAME_CHARS} characters, got ${describe(value)}.`, {
+      hint: `Leave ${field} out (or null) when it is not known.`,
+      details: { field },
+    });
+  }
+  return value;
+}
+
+/** An optional amount: undefined/null → null; else a finite number ≥ 0 (a whole number when `whole`). */
+function optionalAmount(value: unknown, field: string, whole: boolean): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (whole && !Number.isInteger(value))) {
+    throw new InputError(`${field} must be ${whole ? 'a whole number' : 'a finite number'} ≥ 0, got ${describe(value)}.`, {
+      hint: `Leave ${field} out (or null) when it is not known.`,
+      details: { field },
+    });
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : `the string ${JSON.stringify(value)}`;
+  return typeof value === 'number' ? String(value) : typeof value;
 }
 
 function toIsoTimestamp(value: Date | string | undefined, now: () => Date): string {

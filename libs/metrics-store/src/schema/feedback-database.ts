@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { SchemaMigrationsTable } from './metrics-database.js';
 
 /** The schema of `logs/user_feedback.db`. */
@@ -17,4 +17,6 @@ export interface FeedbackTable {
   response: string;
   rating: Rating;
   comment: string | null;
+  /** The gateway's query id (migration 2): at most one row per id; null for `web4 feedback add`. */
+  query_id: ColumnType<string | null, string | null | undefined, string | null>;
 }

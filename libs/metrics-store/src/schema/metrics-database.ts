@@ -41,6 +41,23 @@ export interface QueryMetricsTable {
   error: string | null;
   /** JSON object with what was known when it failed (model, tier, stage …). */
   error_context: string | null;
+  // Migration 8: what the gateway measures per call. Null for rows of other writers (web4 ask,
+  // imported Python rows) and for rows written before migration 8.
+  /** The gateway's id of the call (unique where set): feedback finds its row by it. */
+  query_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Which API was called: chat, generate, openai_chat. */
+  endpoint: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The model that answered (after aliases) and the registry version it was (`base` …). */
+  model: ColumnType<string | null, string | null | undefined, string | null>;
+  model_version: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Time to the first generated token (ms), measured by the caller. */
+  ttft_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Prompt tokens as the model server counted them. */
+  tokens_in: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Generated tokens per second of generation. */
+  tokens_per_second: ColumnType<number | null, number | null | undefined, number | null>;
+  /** A bounded kind of failure (e.g. upstream_timeout), beside the free-text `error`. */
+  error_kind: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /**
@@ -68,6 +85,14 @@ export interface DailySummaryTable {
   cat_multiple: number;
   feedback_up: number;
   feedback_down: number;
+  // Migration 8 (0 / '{}' for days before it): rows with a ttft_ms, their sum and histogram
+  // (same buckets as latency_histogram); prompt tokens; rows with tokens_per_second and its sum.
+  ttft_count: number;
+  ttft_sum_ms: number;
+  ttft_histogram: string;
+  tokens_in_sum: number;
+  tokens_per_second_count: number;
+  tokens_per_second_sum: number;
   updated_at: string;
 }
 

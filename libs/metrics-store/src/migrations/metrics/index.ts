@@ -6,6 +6,16 @@ import { validations004 } from './004_validations.js';
 import { modelRegistry005 } from './005_model_registry.js';
 import { ollamaNames006 } from './006_ollama_names.js';
 import { validationVersions007 } from './007_validation_versions.js';
+import { gatewayFields008 } from './008_gateway_fields.js';
 
 /** Listed, not discovered from the folder, so the esbuild bundle of the CLI carries them. */
-export const metricsMigrations: Migration[] = [queryMetrics001, dailySummary002, runs003, validations004, modelRegistry005, ollamaNames006, validationVersions007];
+export const metricsMigrations: Migration[] = [
+  queryMetrics001,
+  dailySummary002,
+  runs003,
+  validations004,
+  modelRegistry005,
+  ollamaNames006,
+  validationVersions007,
+  gatewayFields008,
+];
