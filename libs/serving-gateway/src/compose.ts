@@ -1,0 +1,71 @@
+import { ServiceError, type Logger, type StatePaths, type Web4Config } from '@web4/core';
+import { servicesFromConfig } from '@web4/local-services';
+import { startGateway } from './server.js';
+import type { ContextRetriever, GatewayObserver, QueryRouter, RouteHandler, RunningGateway } from './types.js';
+
+export interface OpenGatewayOptions {
+  config: Web4Config;
+  paths: StatePaths;
+  logger?: Logger;
+  /** Ollama's URL; default: this state root's Ollama, found like `web4 ask` finds it. */
+  ollamaUrl?: string;
+  /** Override config.gateway.host / port. */
+  host?: string;
+  port?: number;
+  /** Default: process.env[config.gateway.tokenEnv]. */
+  token?: string;
+  // ---- The other parts of the gateway, wired in by whoever composes it (apps/gateway, web4 gateway, npm start) ----
+  /** The Training-First router (router/); without one every query is answered by the trained model alone. */
+  router?: QueryRouter;
+  /** Retrieval from the tiers when the router says so. Closed with the gateway. */
+  retriever?: ContextRetriever;
+  /** Prometheus metrics (metrics.ts) and anything else that watches queries and feedback. */
+  observers?: GatewayObserver[];
+  /** Extra GET routes: `/metrics`, `/` and `/api/dashboard` (dashboard/). */
+  routes?: Record<string, RouteHandler>;
+}
+
+/**
+ * The gateway of a state root: its Ollama (as `web4 ask` finds it), the token from the
+ * environment, and whatever router, retriever, observers and routes the caller adds.
+ */
+export async function openGateway(o: OpenGatewayOptions): Promise<RunningGateway> {
+  const ollamaUrl = o.ollamaUrl ?? (await findOllama(o.config, o.paths));
+  const envToken = process.env[o.config.gateway.tokenEnv];
+  const token = o.token ?? (envToken && envToken.trim() !== '' ? envToken.trim() : undefined);
+  const gateway = await startGateway({
+    config: o.config,
+    paths: o.paths,
+    ollamaUrl,
+    ...(o.host !== undefined ? { host: o.host } : {}),
+    ...(o.port !== undefined ? { port: o.port } : {}),
+    ...(token ? { token } : {}),
+    ...(o.logger ? { logger: o.logger } : {}),
+    ...(o.router ? { router: o.router } : {}),
+    ...(o.retriever ? { retriever: o.retriever } : {}),
+    ...(o.observers ? { observers: o.observers } : {}),
+    ...(o.routes ? { routes: o.routes } : {}),
+  }).catch(async (error: unknown) => {
+    await o.retriever?.close?.();
+    throw error;
+  });
+  return {
+    ...gateway,
+    close: async () => {
+      try {
+        await gateway.close();
+      } finally {
+        await o.retriever?.close?.();
+      }
+    },
+  };
+}
+
+/** This state root's running Ollama, or a ServiceError saying how to start it. */
+export async function findOllama(config: Web4Config, paths: StatePaths): Promise<string> {
+  const status = await servicesFromConfig(config, paths).ollama.status();
+  if (status.state !== 'running' || !status.url) {
+    throw new ServiceError('Ollama is not running, so the gateway has nothing to serve.', { hint: 'Start it with `web4 services up` (or pass --ollama-url).' });
+  }
+  return status.url;
+}

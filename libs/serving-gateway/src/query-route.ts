@@ -1,0 +1,328 @@
+import { formatContext, servingPrompt } from '@web4/canary-suite';
+import type { Logger, Web4Config } from '@web4/core';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import { parseJsonObject, readBody } from './body.js';
+import { GatewayHttpError, kindOfUpstreamStatus, sendError, sendJson } from './http-errors.js';
+import { readText, type OllamaUpstream } from './ollama-proxy.js';
+import type { ServedModels } from './served-models.js';
+import type { ContextRetriever, GatewayEndpoint, GatewayErrorKind, QueryRouter, RouteDecision, TierName } from './types.js';
+
+/** The response header (and JSON field `web4_query_id`) that names a query for feedback. */
+export const QUERY_ID_HEADER = 'x-web4-query-id';
+/** Optional request header: the query type recorded in query_metrics (default `general`). */
+export const QUERY_TYPE_HEADER = 'x-web4-query-type';
+
+/** Everything measured about one query while it is served; recorded once, when it ends. */
+export class QueryState {
+  readonly queryId = randomUUID();
+  readonly started = performance.now();
+  stream = true;
+  requestedModel = '';
+  model = '';
+  question = '';
+  queryType = 'general';
+  routed: 'trained' | 'retrieval' = 'trained';
+  tiersUsed: TierName[] = [];
+  retrievalMs = 0;
+  ttftMs: number | null = null;
+  tokensIn: number | null = null;
+  tokensOut: number | null = null;
+  tokensPerSecond: number | null = null;
+  status = 200;
+  errorKind: GatewayErrorKind | null = null;
+  error: string | null = null;
+  /** The answer's text (bounded), kept for feedback rows. */
+  answer = '';
+  /** false for requests that are not queries (an empty prompt only loads the model). */
+  isQuery = true;
+
+  constructor(
+    readonly endpoint: GatewayEndpoint,
+    readonly timestamp: Date,
+  ) {}
+
+  fail(error: GatewayHttpError): void {
+    this.status = error.status;
+    this.errorKind = error.kind;
+    this.error = error.message;
+  }
+}
+
+export interface QueryRouteDeps {
+  config: Web4Config;
+  upstream: OllamaUpstream;
+  models: ServedModels;
+  router?: QueryRouter | undefined;
+  retriever?: ContextRetriever | undefined;
+  logger: Logger;
+  /** Record the query (metrics row, observers, recent answers); called exactly once per query, before the response ends. */
+  record(q: QueryState): void;
+}
+
+const MAX_KEPT_ANSWER_CHARS = 65_536;
+const TRAINED: RouteDecision = { retrieve: false, tiers: [], confidence: 1, reason: 'no router: the trained model answers' };
+
+/**
+ * POST /api/chat and /api/generate: route (Training-First), retrieve and add the context when
+ * the router says so, ask Ollama (always streaming, so that the time to the first token is
+ * measured), and answer the client in the form it asked for (NDJSON stream or one JSON object),
+ * with the query id in the header and in the last object.
+ */
+export async function serveQuery(q: QueryState, req: IncomingMessage, res: ServerResponse, signal: AbortSignal, deps: QueryRouteDeps): Promise<void> {
+  const path = q.endpoint === 'chat' ? '/api/chat' : '/api/generate';
+  res.setHeader(QUERY_ID_HEADER, q.queryId);
+  const type = req.headers[QUERY_TYPE_HEADER];
+  if (typeof type === 'string' && type.length > 0 && type.length <= 200) q.queryType = type;
+  try {
+    const body = parseJsonObject(await readBody(req, deps.config.gateway.maxBodyBytes), `POST ${path}`);
+    q.stream = body.stream !== false;
+    q.question = questionOf(q.endpoint, body);
+    if (typeof body.model === 'string' && body.model !== '') q.requestedModel = body.model;
+    else {
+      body.model = await deps.models.defaultName().catch((error: Error) => {
+        throw new GatewayHttpError(502, 'upstream_unavailable', `No model named in the request, and Ollama could not list its models to pick the served one: ${error.message}`);
+      });
+      q.requestedModel = '';
+    }
+    q.model = body.model as string;
+    if (q.question.trim() === '') {
+      // Ollama loads (or unloads) a model on an empty prompt: not a query, passed on as it is.
+      q.isQuery = false;
+      await relayUnchanged(path, body, res, signal, deps.upstream);
+      return;
+    }
+    if (!(q.endpoint === 'generate' && body.raw === true)) await addContext(q, body, signal, deps);
+    const response = await deps.upstream.request('POST', path, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ ...body, stream: true })), signal);
+    if (response.statusCode !== 200) {
+      const text = await readText(response);
+      const status = response.statusCode ?? 502;
+      q.fail(new GatewayHttpError(status, kindOfUpstreamStatus(status), upstreamErrorText(text, status, q.model)));
+      deps.record(q);
+      sendError(res, q.status, q.error!);
+      return;
+    }
+    await relayAnswer(q, response, res, deps);
+  } catch (error) {
+    const reason: unknown = signal.aborted ? signal.reason : undefined;
+    q.fail(reason instanceof GatewayHttpError ? reason : toHttpError(error, deps.logger));
+    if (!q.isQuery) {
+      sendError(res, q.status, q.error!);
+      return;
+    }
+    deps.record(q);
+    sendError(res, q.status, q.error!, q.errorKind === 'body_too_large' ? { connection: 'close' } : {});
+  }
+}
+
+/** The question a query asks: the last user message (chat) or the prompt (generate); 400 when the shape is wrong. */
+export function questionOf(endpoint: GatewayEndpoint, body: Record<string, unknown>): string {
+  if (endpoint === 'generate') {
+    if (body.prompt === undefined) return '';
+    if (typeof body.prompt !== 'string') throw new GatewayHttpError(400, 'bad_request', `"prompt" must be a string, got ${typeof body.prompt}.`);
+    return body.prompt;
+  }
+  const messages = body.messages;
+  if (messages === undefined) return '';
+  if (!Array.isArray(messages)) throw new GatewayHttpError(400, 'bad_request', `"messages" must be an array of {role, content}, got ${typeof messages}.`);
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as { role?: unknown; content?: unknown } | null;
+    if (m === null || typeof m !== 'object') throw new GatewayHttpError(400, 'bad_request', `messages[${i}] must be an object {role, content}.`);
+    if (m.role === 'user') {
+      if (typeof m.content === 'string') return m.content;
+      // OpenAI's form: an array of parts, the text ones joined.
+      if (endpoint === 'openai_chat' && Array.isArray(m.content)) {
+        return (m.content as Array<{ type?: unknown; text?: unknown }>).filter((p) => p?.type === 'text' && typeof p.text === 'string').map((p) => p.text).join('\n');
+      }
+      throw new GatewayHttpError(400, 'bad_request', `messages[${i}].content must be a string.`);
+    }
+  }
+  return '';
+}
+
+/** Ask the router; when it says retrieve, put the retrieved items into the prompt and record the tiers that reached it. */
+export async function addContext(q: QueryState, body: Record<string, unknown>, signal: AbortSignal, deps: QueryRouteDeps): Promise<void> {
+  const decision = await decide(q.question, signal, deps);
+  if (!decision.retrieve || !deps.retriever) return;
+  const started = performance.now();
+  let retrieved;
+  try {
+    retrieved = await deps.retriever.retrieve(q.question, decision, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    q.retrievalMs = performance.now() - started;
+    throw new GatewayHttpError(502, 'retrieval_failed', `Retrieving context failed: ${(error as Error).message}. Check \`web4 services status\` (Chroma), or set gateway.routing.mode to "never" to answer from the trained model alone.`);
+  }
+  q.retrievalMs = retrieved.latencyMs;
+  q.routed = 'retrieval';
+  if (retrieved.items.length === 0) return; // asked, nothing good enough: the model answers alone
+  q.tiersUsed = [...retrieved.tiersUsed];
+  const prompt = servingPrompt(q.question, formatContext(retrieved.items));
+  if (q.endpoint === 'generate') body.prompt = prompt;
+  else {
+    const messages = [...(body.messages as Array<Record<string, unknown>>)];
+    const last = messages.findLastIndex((m) => m.role === 'user');
+    messages[last] = { ...messages[last], content: prompt };
+    body.messages = messages;
+  }
+}
+
+async function decide(question: string, signal: AbortSignal, deps: QueryRouteDeps): Promise<RouteDecision> {
+  const routing = deps.config.gateway.routing;
+  if (routing.mode === 'never') return { ...TRAINED, reason: 'gateway.routing.mode is "never"' };
+  if (routing.mode === 'always') return { retrieve: true, tiers: [...routing.tiers], confidence: 1, reason: 'gateway.routing.mode is "always"' };
+  if (!deps.router) return TRAINED;
+  try {
+    return await deps.router.decide(question, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    deps.logger.warn({ err: error }, 'gateway: the router failed; the trained model answers alone');
+    return { ...TRAINED, reason: `router failed: ${(error as Error).message}` };
+  }
+}
+
+interface OllamaChunk {
+  error?: string;
+  done?: boolean;
+  response?: string;
+  thinking?: string;
+  message?: { role?: string; content?: string; thinking?: string; tool_calls?: unknown[]; images?: unknown };
+  prompt_eval_count?: number;
+  eval_count?: number;
+  eval_duration?: number;
+  model?: string;
+  [key: string]: unknown;
+}
+
+/** Read Ollama's NDJSON answer line by line: pass it on (stream) or assemble it (one JSON object). */
+async function relayAnswer(q: QueryState, response: IncomingMessage, res: ServerResponse, deps: QueryRouteDeps): Promise<void> {
+  const chat = q.endpoint === 'chat';
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let text = '';
+  let thinking = '';
+  const toolCalls: unknown[] = [];
+  let final: OllamaChunk | undefined;
+  let upstreamError: string | undefined;
+  if (q.stream) res.writeHead(200, { 'content-type': 'application/x-ndjson', [QUERY_ID_HEADER]: q.queryId });
+
+  /** One line; returns false when the client's buffer is full. */
+  const onLine = (line: string): boolean => {
+    if (line.trim() === '') return true;
+    let chunk: OllamaChunk;
+    try {
+      chunk = JSON.parse(line) as OllamaChunk;
+    } catch {
+      return q.stream ? res.write(line + '\n') : true;
+    }
+    if (typeof chunk.error === 'string') {
+      upstreamError = chunk.error;
+      return q.stream ? res.write(line + '\n') : true;
+    }
+    const piece = chat ? chunk.message?.content : chunk.response;
+    const thought = chat ? chunk.message?.thinking : chunk.thinking;
+    if ((piece || thought) && q.ttftMs === null) q.ttftMs = performance.now() - q.started;
+    if (piece) {
+      if (!q.stream) text += piece;
+      if (q.answer.length < MAX_KEPT_ANSWER_CHARS) q.answer += piece;
+    }
+    if (thought && !q.stream) thinking += thought;
+    if (chat && Array.isArray(chunk.message?.tool_calls) && !q.stream) toolCalls.push(...chunk.message.tool_calls);
+    if (chunk.done === true) {
+      final = chunk;
+      takeCounts(q, chunk);
+      if (q.stream) {
+        chunk.web4_query_id = q.queryId;
+        return res.write(JSON.stringify(chunk) + '\n');
+      }
+      return true;
+    }
+    return q.stream ? res.write(line + '\n') : true;
+  };
+
+  for await (const data of response as AsyncIterable<Buffer>) {
+    pending += decoder.write(data);
+    let start = 0;
+    let nl: number;
+    let drained = true;
+    while ((nl = pending.indexOf('\n', start)) >= 0) {
+      drained = onLine(pending.slice(start, nl)) && drained;
+      start = nl + 1;
+    }
+    pending = start === 0 ? pending : pending.slice(start);
+    if (!drained) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+  }
+  pending += decoder.end();
+  if (pending.trim() !== '') onLine(pending);
+
+  if (upstreamError !== undefined || final === undefined) {
+    const message = upstreamError !== undefined ? `Ollama failed while answering with ${q.model}: ${upstreamError}` : `Ollama's answer with ${q.model} ended before it was complete (the model server may have stopped).`;
+    q.fail(new GatewayHttpError(q.stream ? 200 : 502, 'upstream_error', message));
+    deps.record(q);
+    if (q.stream) {
+      if (upstreamError === undefined) res.write(JSON.stringify({ error: message }) + '\n');
+      res.end();
+    } else sendError(res, 502, message);
+    return;
+  }
+  deps.record(q);
+  if (q.stream) {
+    res.end();
+    return;
+  }
+  const answer: OllamaChunk = chat
+    ? {
+        ...final,
+        message: {
+          ...final.message,
+          role: 'assistant',
+          content: text,
+          ...(thinking ? { thinking } : {}),
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
+      }
+    : { ...final, response: text, ...(thinking ? { thinking } : {}) };
+  answer.web4_query_id = q.queryId;
+  sendJson(res, 200, answer, { [QUERY_ID_HEADER]: q.queryId });
+}
+
+function takeCounts(q: QueryState, chunk: OllamaChunk): void {
+  if (typeof chunk.model === 'string' && chunk.model !== '') q.model = chunk.model;
+  if (Number.isInteger(chunk.prompt_eval_count)) q.tokensIn = chunk.prompt_eval_count!;
+  if (Number.isInteger(chunk.eval_count)) q.tokensOut = chunk.eval_count!;
+  if (q.tokensOut !== null && typeof chunk.eval_duration === 'number' && chunk.eval_duration > 0) {
+    q.tokensPerSecond = q.tokensOut / (chunk.eval_duration / 1e9);
+  }
+}
+
+/** An empty prompt (model load): forwarded unchanged, Ollama's answer relayed as it is. */
+async function relayUnchanged(path: string, body: Record<string, unknown>, res: ServerResponse, signal: AbortSignal, upstream: OllamaUpstream): Promise<void> {
+  const response = await upstream.request('POST', path, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify(body)), signal);
+  res.writeHead(response.statusCode ?? 502, { 'content-type': response.headers['content-type'] ?? 'application/json' });
+  for await (const chunk of response as AsyncIterable<Buffer>) res.write(chunk);
+  res.end();
+}
+
+/** Ollama's `{"error": "..."}` text, with what to do for an unknown model. */
+function upstreamErrorText(text: string, status: number, model: string): string {
+  let message = text.trim();
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (typeof parsed.error === 'string') message = parsed.error;
+  } catch {
+    // not JSON: Ollama's text as it is
+  }
+  if (status === 404) return `${message} (Ollama has no model "${model}": list the served ones with \`ollama list\` or GET /api/tags, or pull it first)`;
+  return message || `Ollama answered HTTP ${status}.`;
+}
+
+export function toHttpError(error: unknown, logger: Logger): GatewayHttpError {
+  if (error instanceof GatewayHttpError) return error;
+  const e = error as NodeJS.ErrnoException;
+  if (e?.name === 'AbortError' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE' || e?.code === 'ECONNRESET') {
+    return new GatewayHttpError(502, 'upstream_error', `The connection to Ollama broke during the answer (${e.code ?? e.name}).`);
+  }
+  logger.error({ err: error }, 'gateway: internal error');
+  return new GatewayHttpError(500, 'internal', `Internal gateway error: ${e?.message ?? String(error)}`);
+}
