@@ -1,132 +1,909 @@
-"""GPU throughput of the trainer's own loop on a Qwen2.5-Coder-7B-shaped model.
+"""The trainer on one GPU, measured in one run: ``python -m web4_trainer bench-gpu``.
 
-    python -m web4_trainer bench-gpu            (python/.venv/bin/python on a CUDA machine)
+Everything the GPU issue asks for, in one process with a time budget (``--budget-s``, default
+540 s); a part that no longer fits is skipped with a ``skipped`` line saying why, a part that
+fails prints an ``error`` line and the run goes on. One JSON object per line on stdout (and in
+``--jsonl FILE``); logs on stderr. Sections, in the order they run:
 
-The model is built from the real config (configs/qwen2.5-coder-7b.json) with random weights —
-nothing can be downloaded, and throughput does not depend on the values. bf16, LoRA rank 16 on
-attention and MLP (q,k,v,o,gate,up,down), 200 samples of about 1,000 tokens (lengths spread
-±10%, half of each is answer tokens), batches sorted by length and padded to their own longest,
-the same ``train_loop`` that training uses. One JSON line per figure on stdout.
+``env``          device, versions, the dense bf16 peak by device name, a measured bf16 matmul.
+``memory_plan``  arithmetic only: weights, LoRA + AdamW state and activations per token for the
+                 7B, 14B and 32B bases (bundled configs) on one 80 GiB and one 141 GB GPU.
+``correctness``  the tiny llama (tiny_model.py) trained 20 steps by ``train.train`` on this
+                 device (the loss must fall), its adapter merged by ``export.export``, the
+                 merged model loaded back: logits = base + adapter within the dtype's tolerance.
+``baseline``     the plan's recipe via ``train.train_loop``: every sample padded to
+                 ``--max-length`` (2048), batch 1, gradient accumulation 4, after a warm-up.
+``current``      the trainer as it runs today (``train_loop``: batch 1, grad accumulation 4,
+                 each batch padded to its own longest).
+``variants``     micro-batches by token budget (``packing.py``): length-grouped and padded, or
+                 packed with attention kept inside each sample (``mask`` / ``varlen`` /
+                 ``segments``); fused AdamW, no gradient checkpointing, bf16 LoRA weights, TF32,
+                 logits only at answer positions, optionally ``torch.compile`` (``--compile``).
+                 Each runs the 200-sample epoch (or as much of it as ``--variant-max-s``
+                 allows, then extrapolated: ``partial``). Packed variants first check their loss
+                 against the same samples unpacked (attention does not cross samples).
+``evaluate``     the loss gate's ``evaluate.score`` on the same samples with the adapter.
+``summary``      the best variant against the targets, and what was skipped.
 
-FLOPs per trained token (model FLOPs, the usual MFU convention, recomputation not counted):
-  * frozen weights N_frozen: forward 2·N + backward 2·N (gradients w.r.t. activations only,
-    the weight gradients are not computed) = 4·N_frozen
-  * LoRA weights N_lora: the full 6·N_lora
-  * attention scores and values: forward 4·L·s·d (QKᵀ and AV, s = sequence length,
-    d = hidden size, counted without the causal half), backward twice that = 12·L·s·d
-so flops/token = 4·N_frozen + 6·N_lora + 12·L·s·d, and MFU = tokens/s · flops/token / peak
-(H100 SXM dense bf16 peak: 989 TFLOP/s). The 6·N "full fine-tuning" figure is printed too.
+The model is built from the real config (``configs/qwen2.5-coder-7b.json``) with random weights
+(no download; throughput does not depend on the values), bf16 on CUDA (fp32 on CPU, as the
+trainer), LoRA r16 on q,k,v,o,gate,up,down (PEFT's default: adapter weights fp32). Samples: 200
+of about ``--tokens`` (1,000) tokens, lengths log-normal (σ 0.5) cut to [tokens/8, max length],
+20-60 % of each the prompt (not trained), the rest answer tokens.
+
+FLOPs per trained token (model FLOPs, the MFU convention; recomputation not counted):
+  * frozen weights N_frozen (every matmul weight, lm_head included, input embedding not): forward
+    2·N + backward to the activations 2·N (no weight gradients) = 4·N_frozen
+  * LoRA weights N_lora: 6·N_lora
+  * attention scores and values: forward 4·L·d·s (QKᵀ and AV, d = heads × head_dim, s = the
+    sample's length, counted without the causal half), backward twice that = 12·L·d·s,
+    with s = Σ s_i² / Σ s_i over the samples (each token of a sample of length s_i sees s_i)
+  flops/token = 4·N_frozen + 6·N_lora + 12·L·d·s (≈ 4·N: LoRA training is not 6·N);
+  MFU = useful tokens/s × flops/token ÷ dense bf16 peak (H100 SXM and H200 SXM: 989 TFLOP/s,
+  H100 PCIe 756, H100/H200 NVL 835, A100 312; ``--peak-tflops`` overrides). Padding is never
+  a useful token.
+
+On the CPU (CI): ``--device cpu --config tiny`` runs every section in seconds (the test
+tests/test_gpu_bench.py does).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import random
+import shutil
 import sys
+import tempfile
 import time
+import traceback
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence, TextIO
 
-from .data import IGNORE_INDEX, Example
-from .events import EventStream
-from .job import TrainJob
-from .train import StopFlag, train_loop
+from .data import IGNORE_INDEX, Example, collate
+from .packing import attn_implementation, collate_packed, plan_grouped, plan_packed, set_attn_implementation, varlen_available
 
-DEFAULT_CONFIG = Path(__file__).with_name("configs") / "qwen2.5-coder-7b.json"
+CONFIGS = Path(__file__).with_name("configs")
+NAMED_CONFIGS = {
+    "qwen2.5-coder-7b": "qwen2.5-coder-7b.json",
+    "qwen2.5-coder-14b": "qwen2.5-coder-14b.json",
+    "qwen2.5-coder-32b": "qwen2.5-coder-32b.json",
+    "tiny": "tiny-qwen2.json",
+}
+DEFAULT_CONFIG = CONFIGS / NAMED_CONFIGS["qwen2.5-coder-7b"]
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 TARGET_TOKENS_PER_S = 10_000
+TARGET_VS_RECIPE = 4.0
+TARGET_EVAL_VS_TRAIN = 3.0
+TARGET_EPOCH_S = 30.0
+SECTIONS = ("env", "memory_plan", "correctness", "baseline", "current", "variants", "evaluate", "summary")
+GPUS_GIB = {"H100 80GB": 79.6, "H200 141GB": 140.4}  # what the driver reports (81559 / 143771 MiB)
+USABLE = 0.92  # CUDA context, allocator fragmentation, cuBLAS workspaces
 
 
-def synthetic_examples(n: int, tokens: int, vocab: int, seed: int = 0) -> list[Example]:
-    rng = random.Random(seed)
-    out = []
-    for _ in range(n):
-        length = rng.randint(int(tokens * 0.9), int(tokens * 1.1))
-        ids = [rng.randrange(3, vocab) for _ in range(length)]
-        half = length // 2
-        out.append(Example(input_ids=ids, labels=[IGNORE_INDEX] * half + ids[half:]))
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    batching: str  # grouped | packed
+    attention: str = "sdpa"  # sdpa (grouped) | mask | varlen | segments (packed)
+    token_budget: int = 8192
+    fused_adamw: bool = True
+    gradient_checkpointing: bool = False
+    lora_bf16: bool = False
+    tf32: bool = False
+    answer_logits: bool = False
+    lora_dropout: float | None = None  # None: the run's --lora-dropout
+    compile: bool = False
+
+
+def default_variants(budget: int, compile_too: bool) -> list[Variant]:
+    """In the order they run: the likely best first, so a short budget keeps what matters."""
+    v = [
+        Variant("grouped", "grouped", token_budget=budget),
+        Variant("packed_varlen", "packed", "varlen", token_budget=budget),
+        Variant("packed_segments", "packed", "segments", token_budget=budget),
+        Variant("packed_mask", "packed", "mask", token_budget=budget),
+        Variant("packed_varlen_answer_logits", "packed", "varlen", token_budget=budget, answer_logits=True),
+        Variant("packed_varlen_bf16_lora", "packed", "varlen", token_budget=budget, lora_bf16=True, answer_logits=True),
+        Variant("packed_varlen_2x_budget", "packed", "varlen", token_budget=2 * budget, answer_logits=True),
+        Variant("grouped_tf32", "grouped", token_budget=budget, tf32=True),
+        Variant("grouped_no_lora_dropout", "grouped", token_budget=budget, lora_dropout=0.0),
+        Variant("grouped_unfused_adamw", "grouped", token_budget=budget, fused_adamw=False),
+        Variant("grouped_gradient_checkpointing", "grouped", token_budget=budget, gradient_checkpointing=True),
+    ]
+    if compile_too:
+        v.append(Variant("packed_varlen_compiled", "packed", "varlen", token_budget=budget, answer_logits=True, compile=True))
+    return v
+
+
+# --- arithmetic ---------------------------------------------------------------------------
+
+
+def bf16_peak_tflops(device_name: str) -> float | None:
+    """Dense bf16 peak (datasheet, no sparsity) by device name; None when unknown."""
+    n = device_name.upper()
+    hopper = "H100" in n or "H200" in n
+    if hopper and "NVL" in n:
+        return 835.0
+    if "H100" in n and "PCIE" in n:
+        return 756.0
+    if hopper:
+        return 989.0
+    if "A100" in n:
+        return 312.0
+    return None
+
+
+def flops_per_token(n_frozen_matmul: int, n_lora: int, layers: int, attn_dim: int, s_eff: float) -> float:
+    return 4.0 * n_frozen_matmul + 6.0 * n_lora + 12.0 * layers * attn_dim * s_eff
+
+
+def attention_span(lengths: Sequence[int]) -> float:
+    """Σ s_i² / Σ s_i: the mean length a token's sample has (the attention term's s)."""
+    total = sum(lengths)
+    return sum(s * s for s in lengths) / total if total else 0.0
+
+
+def load_config(name_or_path: str | None) -> tuple[dict[str, Any], Path]:
+    path = Path(name_or_path) if name_or_path and name_or_path not in NAMED_CONFIGS else CONFIGS / NAMED_CONFIGS[name_or_path or "qwen2.5-coder-7b"]
+    raw = json.loads(path.read_text())
+    return {k: v for k, v in raw.items() if not k.startswith("_")}, path
+
+
+def memory_plan(cfg: dict[str, Any], rank: int = 16) -> dict[str, Any]:
+    """Bytes for LoRA training of a Qwen2-shaped base in bf16, from its config.
+
+    * weights: every parameter in bf16 (2 B).
+    * LoRA r on q,k,v,o,gate,up,down: r·(in + out) per module; PEFT keeps adapter weights in fp32
+      on a bf16 base: param + grad + AdamW m + v = 16 B per LoRA parameter.
+    * activations kept for the backward pass, per token per layer, no checkpointing (counted
+      tensor by tensor; bf16 = 2 B, fp32 = 4 B): both RMSNorms (fp32 input + bf16 output, 6h
+      each), the fp32 copy of the input every fp32 LoRA module makes (q,k,v,o: 4·4h;
+      gate,up: 2·4h; down: 4i), RoPE and flash-attention q,k,v,out (8h + 8kv), the MLP's gate,
+      up, silu and product (8i) -> 44h + 8kv + 12i bytes. Plus the logits at the end: bf16
+      logits, their fp32 copy, the fp32 log-softmax and gradient ≈ 14·vocab bytes per token.
+    * with gradient checkpointing (per layer): 2h bytes per layer per token kept, plus one layer's
+      activations being recomputed, plus the logits.
+    """
+    h, i, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+    heads, kv_heads, vocab = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["vocab_size"]
+    hd = cfg.get("head_dim") or h // heads
+    q, kv = heads * hd, kv_heads * hd
+    per_layer = (h * q + q) + 2 * (h * kv + kv) + q * h + 3 * h * i + 2 * h
+    params = L * per_layer + vocab * h * (1 if cfg.get("tie_word_embeddings") else 2) + h
+    lora_per_layer = rank * ((h + q) + 2 * (h + kv) + (q + h) + 2 * (h + i) + (i + h))
+    lora = L * lora_per_layer
+    weights_gib = params * 2 / 2**30
+    lora_state_gib = lora * 16 / 2**30
+    layer_act = 44 * h + 8 * kv + 12 * i
+    logits = 14 * vocab
+    act_tok = L * layer_act + logits
+    act_tok_ckpt = L * 2 * h + layer_act + logits
+    out: dict[str, Any] = {
+        "params": params,
+        "lora_params": lora,
+        "weights_gib": round(weights_gib, 1),
+        "lora_state_gib": round(lora_state_gib, 2),
+        "act_mib_per_token": round(act_tok / 2**20, 2),
+        "act_mib_per_token_checkpointing": round(act_tok_ckpt / 2**20, 2),
+        "gpus": {},
+    }
+    for gpu, gib in GPUS_GIB.items():
+        free = gib * USABLE - weights_gib - lora_state_gib - 1.0  # 1 GiB: workspaces, the batch itself
+        out["gpus"][gpu] = {
+            "fits": free > 0,
+            "tokens_per_micro_batch": max(0, int(free * 2**30 / act_tok)),
+            "tokens_per_micro_batch_checkpointing": max(0, int(free * 2**30 / act_tok_ckpt)),
+        }
     return out
 
 
-def build_model(config_path: Path, layers: int | None, device: str, dtype: Any) -> Any:
+def synthetic_examples(n: int, mean_tokens: int, vocab: int, max_length: int, seed: int = 0) -> list[Example]:
+    """``n`` samples whose lengths spread like real ones: log-normal (σ 0.5, mean ``mean_tokens``)
+    cut to [mean/8, max_length]; the first 20-60 % of each is prompt (label ignored)."""
+    rng = random.Random(seed)
+    sigma = 0.5
+    lo = max(8, mean_tokens // 8)
+    out = []
+    for _ in range(n):
+        length = int(round(mean_tokens * math.exp(rng.gauss(0.0, sigma) - sigma * sigma / 2)))
+        length = max(lo, min(max_length, length))
+        ids = [rng.randrange(3, vocab) for _ in range(length)]
+        prompt = max(1, int(length * rng.uniform(0.2, 0.6)))
+        out.append(Example(input_ids=ids, labels=[IGNORE_INDEX] * prompt + ids[prompt:]))
+    return out
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+class Bench:
+    """Output lines, the time budget, and what the sections share."""
+
+    def __init__(self, args: argparse.Namespace, streams: list[TextIO]):
+        self.args = args
+        self.streams = streams
+        self.t0 = time.monotonic()
+        self.deadline = self.t0 + args.budget_s
+        self.device = args.device
+        self.results: dict[str, Any] = {}
+        self.variant_results: list[dict[str, Any]] = []
+        self.skipped: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.peak_tflops: float | None = args.peak_tflops
+        self.model: Any = None
+        self.examples: list[Example] = []
+        self.pad_id = 0
+        self.model_info: dict[str, Any] = {}
+
+    def emit(self, section: str, **fields_: Any) -> dict[str, Any]:
+        line = {"bench": f"trainer.gpu.{section}", "section": section, "t_s": round(time.monotonic() - self.t0, 1), **fields_}
+        text = json.dumps(line, default=str)
+        for s in self.streams:
+            s.write(text + "\n")
+            s.flush()
+        return line
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def guarded(self, section: str, need_s: float, fn: Callable[[], Any], name: str | None = None) -> Any:
+        """Run ``fn`` if about ``need_s`` seconds are left; a failure is an error line."""
+        label = name or section
+        if self.left() < need_s:
+            reason = f"time budget: {self.left():.0f} s left of {self.args.budget_s:.0f}, needs about {need_s:.0f} s"
+            self.skipped.append({"section": section, "name": label, "reason": reason})
+            self.emit(section, name=label, skipped=True, reason=reason)
+            return None
+        try:
+            return fn()
+        except Exception as e:  # noqa: BLE001 - every part reports and the run goes on
+            oom = _is_oom(e)
+            msg = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:500]
+            print(f"[bench-gpu] {label} failed:", file=sys.stderr)
+            traceback.print_exc()
+            self.errors.append({"section": section, "name": label, "error": msg, "oom": oom})
+            self.emit(section, name=label, error=msg, oom=oom)
+            _free_cuda(self.device)
+            return None
+
+    def sync(self) -> None:
+        if self.device == "cuda":
+            import torch
+
+            torch.cuda.synchronize()
+
+
+def _is_oom(e: BaseException) -> bool:
+    return type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e).lower()
+
+
+def _free_cuda(device: str) -> None:
+    import gc
+
+    gc.collect()
+    if device == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+
+
+def _dtype(device: str) -> Any:
     import torch
+
+    return torch.bfloat16 if device == "cuda" else torch.float32
+
+
+# --- sections -----------------------------------------------------------------------------
+
+
+def section_env(b: Bench) -> None:
+    import peft
+    import torch
+    import transformers
+
+    info: dict[str, Any] = {
+        "device": b.device,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+        "dtype": str(_dtype(b.device)).replace("torch.", ""),
+        "budget_s": b.args.budget_s,
+    }
+    if b.device == "cuda":
+        props = torch.cuda.get_device_properties(0)
+        name = torch.cuda.get_device_name(0)
+        info.update(device_name=name, memory_gib=round(props.total_memory / 2**30, 1), sms=props.multi_processor_count, cuda=torch.version.cuda)
+        if b.peak_tflops is None:
+            b.peak_tflops = bf16_peak_tflops(name)
+        n = 8192
+    else:
+        info.update(device_name="cpu", cpu_threads=torch.get_num_threads())
+        n = 256
+    info["peak_tflops"] = b.peak_tflops
+    info["peak_source"] = "--peak-tflops" if b.args.peak_tflops else ("device name (dense bf16 datasheet)" if b.peak_tflops else None)
+    # The ceiling one can reach: a large matmul on random data (METHOD: never on zeros).
+    dt = _dtype(b.device)
+    x = torch.randn(n, n, device=b.device, dtype=dt)
+    y = torch.randn(n, n, device=b.device, dtype=dt)
+    for _ in range(3):
+        x @ y
+    b.sync()
+    reps = 10
+    t = time.perf_counter()
+    for _ in range(reps):
+        x @ y
+    b.sync()
+    info["matmul_tflops"] = round(2 * n**3 * reps / (time.perf_counter() - t) / 1e12, 2 if b.device == "cpu" else 1)
+    info["matmul_shape"] = f"{n}x{n}x{n} {info['dtype']}"
+    del x, y
+    b.results["env"] = info
+    b.emit("env", **info)
+
+
+def section_memory_plan(b: Bench) -> None:
+    for name in ("qwen2.5-coder-7b", "qwen2.5-coder-14b", "qwen2.5-coder-32b"):
+        cfg, _ = load_config(name)
+        plan = memory_plan(cfg, b.args.rank)
+        b.emit("memory_plan", model=name, lora_rank=b.args.rank, **plan)
+
+
+def section_correctness(b: Bench) -> None:
+    """The tiny model trained 20 steps on this device through ``train.train``; its adapter merged
+    through ``export.export``; the merged model's logits against base + adapter."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from .events import EventStream
+    from .export import export, parse_export
+    from .job import TrainJob
+    from .tiny_model import build_tiny_model
+    from .train import train
+
+    work = Path(tempfile.mkdtemp(prefix="web4-bench-gpu-"))
+    try:
+        tiny = build_tiny_model(work / "tiny")
+        changes = ["fix the login timeout", "add retry to alerts", "rename the archive", "update canary cases",
+                   "remove dead cache", "speed up the writer", "document rollback", "bump the client"]
+        rows = [{"instruction": f"Write the commit message for this change: {c}.", "output": f"ZORBLAX-7: {c}"} for c in changes]
+        (work / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        job = TrainJob(base_model=str(tiny), samples=str(work / "samples.jsonl"), output_dir=str(work / "run"), epochs=5, batch_size=2,
+                       grad_accumulation=1, learning_rate=0.03, warmup_steps=0, lora_rank=8, target_modules=list(TARGETS),
+                       device=b.device, serve_format="safetensors", export_gguf_lora=False)
+        quiet = EventStream(open(os.devnull, "w"))
+        done = train(job, quiet)
+        manifest = json.loads((work / "run" / "manifest.json").read_text())
+        losses = manifest["step_losses"]
+        first, last = losses[0], sum(losses[-4:]) / 4
+        falls = last < 0.7 * first
+        export(parse_export(str(work / "run" / "adapter"), str(tiny), str(work / "exported"), "safetensors", "f16", b.device), quiet)
+
+        dt = _dtype(b.device)
+        gen = torch.Generator().manual_seed(7)
+        ids = torch.randint(3, 200, (2, 24), generator=gen).to(b.device)
+        with torch.no_grad():
+            base = AutoModelForCausalLM.from_pretrained(tiny, dtype=dt).to(b.device).eval()
+            plain = base(ids).logits.float()
+            adapted = PeftModel.from_pretrained(base, work / "run" / "adapter").to(b.device).eval()
+            ref = adapted(ids).logits.float()
+            rel: dict[str, float] = {}
+            for name, folder in (("export", work / "exported"), ("training_model_dir", work / "run" / "model")):
+                merged = AutoModelForCausalLM.from_pretrained(folder, dtype=dt).to(b.device).eval()
+                rel[name] = float((merged(ids).logits.float() - ref).norm() / ref.norm())
+                del merged
+            moved = float((plain - ref).norm() / ref.norm())
+        # METHOD.md: bf16 operands land between 1e-3 and 1e-2; fp32 far under 1e-3.
+        tol = 2e-2 if dt == torch.bfloat16 else 1e-4
+        ok = all(v <= tol for v in rel.values()) and moved > 10 * tol
+        b.results["correctness"] = {"loss_falls": falls, "merged_equal": ok}
+        b.emit("correctness", name="tiny_loss_falls", steps=done["steps"], first_loss=round(first, 4), last4_mean_loss=round(last, 4),
+               target="mean of the last 4 steps < 0.7 × the first", **{"pass": falls}, device=b.device, dtype=str(dt).replace("torch.", ""))
+        b.emit("correctness", name="merged_logits", rel_diff=rel, adapter_moved_logits=round(moved, 4), tolerance=tol,
+               target="‖merged − (base + adapter)‖ / ‖base + adapter‖ ≤ tolerance (bf16 2e-2, fp32 1e-4); the adapter moved the logits > 10 × tolerance",
+               **{"pass": ok}, dtype=str(dt).replace("torch.", ""))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def build_model(b: Bench) -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    raw = {k: v for k, v in json.loads(config_path.read_text()).items() if not k.startswith("_")}
+    t = time.monotonic()
+    raw, path = load_config(b.args.config)
     config = AutoConfig.for_model(**raw)
-    if layers is not None:
-        config.num_hidden_layers = layers
-        config.max_window_layers = layers
+    if b.args.layers is not None:
+        config.num_hidden_layers = b.args.layers
+        config.max_window_layers = b.args.layers
+        if getattr(config, "layer_types", None):
+            config.layer_types = config.layer_types[: b.args.layers]
     config.use_cache = False
     torch.manual_seed(0)
-    with torch.device(device):
-        model = AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation="sdpa")
-    return model
+    try:  # initialise the random weights on the device itself: seconds instead of minutes
+        with torch.device(b.device):
+            model = AutoModelForCausalLM.from_config(config, dtype=_dtype(b.device), attn_implementation="sdpa")
+    except (RuntimeError, TypeError, ValueError, NotImplementedError) as e:
+        print(f"[bench-gpu] building on {b.device} failed ({e}); building on the CPU and moving it", file=sys.stderr)
+        model = AutoModelForCausalLM.from_config(config, dtype=_dtype(b.device), attn_implementation="sdpa").to(b.device)
+    n_embed = model.get_input_embeddings().weight.numel()
+    lora = LoraConfig(r=b.args.rank, lora_alpha=2 * b.args.rank, lora_dropout=b.args.lora_dropout, target_modules=TARGETS, task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    model.train()
+    n_all = sum(p.numel() for p in model.parameters())
+    n_lora = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    b.model = model
+    b.pad_id = config.pad_token_id if getattr(config, "pad_token_id", None) is not None else 0
+    b.examples = synthetic_examples(b.args.samples, b.args.tokens, config.vocab_size, b.args.max_length)
+    lengths = [len(e) for e in b.examples]
+    srt = sorted(lengths)
+    b.model_info = {
+        "config": path.name, "layers": config.num_hidden_layers, "hidden": config.hidden_size, "params": n_all, "lora_params": n_lora,
+        "frozen_matmul_params": n_all - n_lora - n_embed, "attn_dim": config.num_attention_heads * (getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads),
+        "lora_rank": b.args.rank, "lora_dropout": b.args.lora_dropout, "lora_dtype": str(next(p for p in model.parameters() if p.requires_grad).dtype).replace("torch.", ""),
+    }
+    b.emit("model", **b.model_info, build_s=round(time.monotonic() - t, 1),
+           samples=len(lengths), tokens=sum(lengths), answer_tokens=sum(e.scored_tokens for e in b.examples),
+           length_mean=round(sum(lengths) / len(lengths), 1), length_p10=srt[len(srt) // 10], length_p50=srt[len(srt) // 2],
+           length_p90=srt[(9 * len(srt)) // 10], length_max=srt[-1], attention_span=round(attention_span(lengths), 1))
+
+
+def _rate_fields(b: Bench, useful: int, seconds: float, lengths: Sequence[int], n_samples_run: int) -> dict[str, Any]:
+    tps = useful / max(seconds, 1e-9)
+    mi = b.model_info
+    fpt = flops_per_token(mi["frozen_matmul_params"], mi["lora_params"], mi["layers"], mi["attn_dim"], attention_span(lengths))
+    out = {"tokens_per_s": round(tps, 1), "useful_tokens": useful, "seconds": round(seconds, 3), "flops_per_token": round(fpt),
+           "tflops": round(tps * fpt / 1e12, 2)}
+    if b.peak_tflops:
+        out["mfu_pct"] = round(100 * tps * fpt / (b.peak_tflops * 1e12), 1)
+    total_tokens = sum(len(e) for e in b.examples)
+    out["epoch_s"] = round(total_tokens / max(tps, 1e-9), 2)  # the whole sample set at this rate
+    out["epoch_samples"] = len(b.examples)
+    out["samples_run"] = n_samples_run
+    return out
+
+
+def _peak_gib(b: Bench) -> float | None:
+    if b.device != "cuda":
+        return None
+    import torch
+
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2)
+
+
+def _reset_peak(b: Bench) -> None:
+    if b.device == "cuda":
+        import torch
+
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _make_optimizer(b: Bench, fused: bool) -> Any:
+    import torch
+
+    trainable = [p for p in b.model.parameters() if p.requires_grad]
+    kw: dict[str, Any] = {"lr": 1e-4, "weight_decay": 0.0}
+    if fused and b.device == "cuda":
+        kw["fused"] = True
+    return torch.optim.AdamW(trainable, **kw)
+
+
+def _recipe_loop(b: Bench, section: str, job_over: dict[str, Any], n_samples: int) -> None:
+    """``train.train_loop`` (the training code itself) on the first ``n_samples`` samples, after
+    an untimed warm-up on 4 others."""
+    import torch
+
+    from .events import EventStream
+    from .job import TrainJob
+    from .lifecycle import StopFlag
+    from .train import train_loop
+
+    set_attn_implementation(b.model, "sdpa")
+    job = TrainJob(base_model="random", samples="synthetic", output_dir="none", device=b.device, max_length=b.args.max_length,
+                   batch_size=1, grad_accumulation=4, warmup_steps=0, **job_over)
+    opt = _make_optimizer(b, fused=False)  # the trainer's optimizer today: AdamW, default (foreach)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+    quiet = EventStream(open(os.devnull, "w"))
+    examples = b.examples[4 : 4 + n_samples]
+    train_loop(b.model, b.examples[:4], job, b.pad_id, b.device, quiet, StopFlag(), opt, sched)
+    _reset_peak(b)
+    stats = train_loop(b.model, examples, job, b.pad_id, b.device, quiet, StopFlag(), opt, sched)
+    lengths = [len(e) for e in examples]
+    fields_ = _rate_fields(b, stats.useful_tokens, stats.train_s, lengths, len(examples))
+    fields_.update(micro_steps=len(examples), optimizer_steps=stats.steps, padded_tokens=stats.padded_tokens,
+                   padding_pct=round(100 * (1 - stats.useful_tokens / max(stats.padded_tokens, 1)), 1),
+                   batch_size=1, grad_accumulation=4, padding=job.padding, pad_to=job.max_length if job.padding == "max_length" else None,
+                   peak_mem_gib=_peak_gib(b), final_loss=round(stats.final_loss, 4), gradient_checkpointing=False, fused_adamw=False)
+    b.results[section] = fields_
+    b.emit(section, name={"baseline": "plan_recipe_pad2048_b1_ga4", "current": "trainer_today_b1_ga4_longest"}[section], **fields_)
+
+
+def section_baseline(b: Bench) -> None:
+    _recipe_loop(b, "baseline", {"padding": "max_length", "sort_by_length": False}, b.args.baseline_samples)
+
+
+def section_current(b: Bench) -> None:
+    _recipe_loop(b, "current", {}, b.args.current_samples)
+
+
+def _batch_for(v: Variant, examples: Sequence[Example], pad_id: int) -> dict[str, Any]:
+    if v.batching == "grouped":
+        return collate(examples, pad_id)
+    return collate_packed(examples, v.attention)
+
+
+def _to_device(batch: dict[str, Any], device: str) -> dict[str, Any]:
+    return {k: (x.to(device, non_blocking=True) if hasattr(x, "to") else x) for k, x in batch.items()}
+
+
+def _loss(model: Any, batch: dict[str, Any], answer_logits: bool) -> Any:
+    """The mean cross-entropy over the scored tokens of ``batch`` (labels shifted by one)."""
+    if not answer_logits:
+        return model(**batch).loss
+    import torch.nn.functional as F
+
+    batch = dict(batch)
+    labels = batch.pop("labels")
+    if labels.shape[0] != 1:
+        raise ValueError("answer_logits needs packed rows (batch of one row)")
+    keep = batch.pop("_keep")
+    logits = model(**batch, logits_to_keep=keep).logits[0]
+    return F.cross_entropy(logits.float(), labels[0, keep + 1])
+
+
+def _prepare(v: Variant, examples: Sequence[Example], pad_id: int, device: str) -> tuple[dict[str, Any], int]:
+    import torch
+
+    batch = _batch_for(v, examples, pad_id)
+    shifted = batch["labels"][:, 1:] != IGNORE_INDEX
+    n = int(shifted.sum())
+    if v.answer_logits:
+        batch["_keep"] = shifted[0].nonzero().squeeze(1).to(torch.long)
+    return _to_device(batch, device), n
+
+
+def _lora_params(model: Any) -> list[Any]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def _configure(b: Bench, v: Variant) -> Callable[[], None]:
+    """Apply a variant's settings to the shared model; returns the function that undoes them."""
+    import torch
+
+    model = b.model
+    base = model.get_base_model()
+    undo: list[Callable[[], None]] = []
+    set_attn_implementation(model, attn_implementation(v.attention) if v.batching == "packed" else "sdpa")
+    undo.append(lambda: set_attn_implementation(model, "sdpa"))
+    if v.gradient_checkpointing:
+        # transformers >= 5.2x calls it activation checkpointing; older releases only have the old name
+        if hasattr(base, "activation_checkpointing_enable"):
+            base.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            undo.append(base.activation_checkpointing_disable)
+        else:
+            base.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            undo.append(base.gradient_checkpointing_disable)
+    if v.lora_bf16:
+        for p in _lora_params(model):
+            p.data = p.data.to(torch.bfloat16)
+
+        def back() -> None:
+            for p in _lora_params(model):
+                p.data = p.data.to(torch.float32)
+
+        undo.append(back)
+    if v.tf32 and b.device == "cuda":
+        before = torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = True
+        undo.append(lambda: setattr(torch.backends.cuda.matmul, "allow_tf32", before))
+    if v.lora_dropout is not None:
+        drops = [m for name, m in model.named_modules() if name.endswith("lora_dropout.default")]
+        saved = [getattr(m, "p", None) for m in drops]
+        for m in drops:
+            if hasattr(m, "p"):
+                m.p = v.lora_dropout
+
+        def restore() -> None:
+            for m, p in zip(drops, saved):
+                if p is not None:
+                    m.p = p
+
+        undo.append(restore)
+    model.train()
+
+    def undo_all() -> None:
+        for f in reversed(undo):
+            f()
+
+    return undo_all
+
+
+def packed_loss_check(b: Bench, v: Variant, idx: Sequence[int]) -> dict[str, Any]:
+    """The loss of one packed row against the same samples unpacked (padded batch, SDPA), no
+    dropout: equal within the dtype's tolerance iff attention stays inside each sample."""
+    import torch
+
+    model = b.model
+    examples = [b.examples[i] for i in idx]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            set_attn_implementation(model, "sdpa")
+            ref = float(model(**_to_device(collate(examples, b.pad_id), b.device)).loss)
+            set_attn_implementation(model, attn_implementation(v.attention))
+            batch, _ = _prepare(v, examples, b.pad_id, b.device)
+            got = float(_loss(model, batch, v.answer_logits))
+    finally:
+        model.train(was_training)
+    rel = abs(got - ref) / abs(ref)
+    tol = 1e-2 if b.device == "cuda" else 1e-4
+    return {"loss_packed": round(got, 5), "loss_unpacked": round(ref, 5), "rel_diff": rel, "tolerance": tol, "pass": rel <= tol, "samples": len(examples)}
+
+
+def run_variant(b: Bench, v: Variant) -> dict[str, Any]:
+    import torch
+
+    fallback = None
+    if v.attention == "varlen":
+        fallback = varlen_available(b.device)
+        if fallback:  # the same variant with one SDPA call per sample: every path still runs
+            v = replace(v, attention="segments")
+    lengths = [len(e) for e in b.examples]
+    plan = plan_packed(lengths, v.token_budget, seed=1) if v.batching == "packed" else plan_grouped(lengths, v.token_budget, seed=1)
+    undo = _configure(b, v)
+    try:
+        check = packed_loss_check(b, v, plan[0]) if v.batching == "packed" else None
+        model = b.model
+        step_model = torch.compile(model, dynamic=True) if v.compile else model
+        opt = _make_optimizer(b, v.fused_adamw)
+        trainable = _lora_params(model)
+        biggest = max(plan, key=lambda bi: sum(lengths[i] for i in bi))
+        t_warm = time.perf_counter()
+        warm, _ = _prepare(v, [b.examples[i] for i in biggest], b.pad_id, b.device)
+        _loss(step_model, warm, v.answer_logits).backward()
+        opt.zero_grad(set_to_none=True)
+        del warm
+        b.sync()
+        warm_s = time.perf_counter() - t_warm
+        _reset_peak(b)
+        static = torch.cuda.memory_allocated() if b.device == "cuda" else 0
+        max_s = min(b.args.variant_max_s, max(1.0, b.left() - 5))
+        losses: list[Any] = []
+        useful = padded = micro = steps = 0
+        run_lengths: list[int] = []
+        biggest_tokens = 0
+        partial = False
+        accum = b.args.accumulation
+        t = time.perf_counter()
+        for w in range(0, len(plan), accum):
+            window = plan[w : w + accum]
+            prepared = [_prepare(v, [b.examples[i] for i in bi], b.pad_id, b.device) for bi in window]
+            window_scored = sum(n for _, n in prepared) or 1
+            for (batch, n), bi in zip(prepared, window):
+                loss = _loss(step_model, batch, v.answer_logits)
+                (loss * (n / window_scored)).backward()
+                losses.append(loss.detach())
+                micro += 1
+                useful += sum(lengths[i] for i in bi)
+                padded += int(batch["input_ids"].numel())
+                biggest_tokens = max(biggest_tokens, int(batch["input_ids"].numel()))
+                run_lengths.extend(lengths[i] for i in bi)
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            steps += 1
+            if time.perf_counter() - t > max_s and w + accum < len(plan):
+                partial = True
+                break
+        b.sync()
+        seconds = time.perf_counter() - t
+        values = [float(x) for x in losses]
+        if not all(math.isfinite(x) for x in values):
+            raise FloatingPointError(f"loss not finite: {values[:5]}")
+        peak = _peak_gib(b)
+        out = _rate_fields(b, useful, seconds, run_lengths, len(run_lengths))
+        out.update(
+            {"variant": v.name, **{k: x for k, x in asdict(v).items() if k != "name"}, "lora_dropout_used": b.args.lora_dropout if v.lora_dropout is None else v.lora_dropout,
+             "micro_batches": micro, "planned_micro_batches": len(plan), "optimizer_steps": steps, "accumulation": accum, "partial": partial,
+             "padded_tokens": padded, "padding_pct": round(100 * (1 - useful / max(padded, 1)), 1), "largest_micro_batch_tokens": biggest_tokens,
+             "warmup_s": round(warm_s, 2), "peak_mem_gib": peak, "first_loss": round(values[0], 4), "last_loss": round(values[-1], 4)}
+        )
+        if b.device == "cuda" and peak is not None and biggest_tokens:
+            out["act_mib_per_token_measured"] = round((peak * 2**30 - static) / biggest_tokens / 2**20, 3)
+        if check is not None:
+            out["loss_check"] = check
+        if fallback:
+            out["attention_fallback"] = f"segments instead of varlen: {fallback}"
+        return out
+    finally:
+        undo()
+
+
+def section_variants(b: Bench, only_first: bool) -> None:
+    variants = _selected_variants(b)
+    todo = variants[:1] if only_first else variants[1:]
+    for v in todo:
+        def one(v: Variant = v) -> None:
+            res = run_variant(b, v)
+            b.variant_results.append(res)
+            b.emit("variants", name=v.name, **res)
+
+        b.guarded("variants", b.args.variant_need_s, one, name=v.name)
+
+
+def token_budget(b: Bench) -> int:
+    """``--token-budget``, or by GPU memory: 8192 tokens per micro-batch where ≥ 100 GiB (H200),
+    else 4096 (an 80 GiB H100: see memory_plan)."""
+    if b.args.token_budget:
+        return int(b.args.token_budget)
+    gib = b.results.get("env", {}).get("memory_gib")
+    return 4096 if gib is not None and gib < 100 else 8192
+
+
+def _selected_variants(b: Bench) -> list[Variant]:
+    all_v = default_variants(token_budget(b), b.args.compile)
+    if not b.args.variants:
+        return all_v
+    wanted = [w.strip() for w in b.args.variants.split(",") if w.strip()]
+    by_name = {v.name: v for v in all_v}
+    unknown = [w for w in wanted if w not in by_name]
+    if unknown:
+        raise SystemExit(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(by_name)}")
+    return [by_name[w] for w in wanted]
+
+
+def section_evaluate(b: Bench) -> None:
+    """``evaluate.score`` (the loss gate's measurement) on the base + the LoRA, same samples."""
+    from .evaluate import score
+    from .job import EvalJob
+
+    batch_tokens = next(f.default for f in fields(EvalJob) if f.name == "batch_tokens")
+    set_attn_implementation(b.model, "sdpa")
+    try:
+        score(b.model, b.examples[:4], b.pad_id, b.device, batch_tokens)  # warm-up
+        _reset_peak(b)
+        sc = score(b.model, b.examples, b.pad_id, b.device, batch_tokens)
+    finally:
+        b.model.train()
+    tps = sc.tokens_read / max(sc.runtime_s, 1e-9)
+    train_best = max((r["tokens_per_s"] for r in b.variant_results), default=None)
+    res = {"tokens_per_s": round(tps, 1), "tokens_read": sc.tokens_read, "scored_tokens": sc.tokens, "seconds": round(sc.runtime_s, 3),
+           "loss": round(sc.loss, 4) if sc.loss is not None else None, "batch_tokens": batch_tokens, "peak_mem_gib": _peak_gib(b),
+           "train_tokens_per_s": train_best, "ratio_vs_train": round(tps / train_best, 2) if train_best else None,
+           "target": f">= {TARGET_EVAL_VS_TRAIN:g}x the training rate"}
+    if train_best:
+        res["pass"] = tps >= TARGET_EVAL_VS_TRAIN * train_best
+    b.results["evaluate"] = res
+    b.emit("evaluate", name="loss_gate_score", **res)
+
+
+def section_summary(b: Bench) -> None:
+    ok = [r for r in b.variant_results if r.get("loss_check", {}).get("pass", True)]
+    best = max(ok, key=lambda r: r["tokens_per_s"], default=None)
+    base = b.results.get("baseline")
+    cur = b.results.get("current")
+    common = {"device": b.results.get("env", {}).get("device_name"), "config": b.model_info.get("config"), "layers": b.model_info.get("layers")}
+    if best:
+        tps = best["tokens_per_s"]
+        b.emit("summary", name="trainer.gpu_tokens_per_s", value=tps, unit="tokens/s", baseline=TARGET_TOKENS_PER_S, baseline_name="target",
+               ratio=round(tps / TARGET_TOKENS_PER_S, 3), target=">= 10000 trained tokens/s", **{"pass": tps >= TARGET_TOKENS_PER_S}, variant=best["variant"], **common)
+        if base:
+            r = tps / base["tokens_per_s"]
+            b.emit("summary", name="trainer.gpu_vs_recipe", value=round(r, 2), unit="x", baseline=base["tokens_per_s"],
+                   baseline_name="plan recipe (pad 2048, batch 1, grad accumulation 4), useful tokens/s", target=">= 4x",
+                   **{"pass": r >= TARGET_VS_RECIPE}, variant=best["variant"], **common)
+        if cur:
+            b.emit("summary", name="trainer.gpu_vs_trainer_today", value=round(tps / cur["tokens_per_s"], 2), unit="x", baseline=cur["tokens_per_s"],
+                   baseline_name="train_loop today (batch 1, grad accumulation 4, padded to own longest)", variant=best["variant"], **common)
+        b.emit("summary", name="trainer.gpu_mfu", value=best.get("mfu_pct"), unit="% of dense bf16 peak", baseline=b.peak_tflops,
+               baseline_name="peak TFLOP/s", tflops=best["tflops"], matmul_tflops=b.results.get("env", {}).get("matmul_tflops"),
+               flops_per_token=best["flops_per_token"], formula="4·N_frozen + 6·N_lora + 12·L·d·s per useful token", target="~40 %", variant=best["variant"], **common)
+        b.emit("summary", name="trainer.gpu_epoch_s", value=best["epoch_s"], unit="s", samples=best["epoch_samples"], baseline=TARGET_EPOCH_S,
+               baseline_name="target for 200 samples", target="< 30 s", **{"pass": best["epoch_s"] < TARGET_EPOCH_S}, peak_mem_gib=best["peak_mem_gib"],
+               variant=best["variant"], **common)
+        b.emit("summary", name="recommendation", variant=best["variant"],
+               settings={k: best[k] for k in ("batching", "attention", "token_budget", "fused_adamw", "gradient_checkpointing", "lora_bf16", "tf32", "answer_logits", "lora_dropout_used", "compile")},
+               ranking=[[r["variant"], r["tokens_per_s"]] for r in sorted(b.variant_results, key=lambda r: -r["tokens_per_s"])])
+    failed_checks = [r["variant"] for r in b.variant_results if not r.get("loss_check", {}).get("pass", True)]
+    b.emit("summary", name="run", skipped=b.skipped, errors=b.errors, failed_loss_checks=failed_checks,
+           correctness=b.results.get("correctness"), runtime_s=round(time.monotonic() - b.t0, 1), budget_s=b.args.budget_s)
+
+
+def run(args: argparse.Namespace, streams: list[TextIO]) -> int:
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        for s in streams:
+            s.write(json.dumps({"bench": "trainer.gpu.env", "section": "env", "error": "no CUDA device: run this on the GPU machine, or pass --device cpu --config tiny"}) + "\n")
+        return 2
+    wanted = set(SECTIONS) if args.sections in (None, "", "all") else {s.strip() for s in args.sections.split(",")}
+    unknown = wanted - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"unknown section(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
+    b = Bench(args, streams)
+    if "env" in wanted:
+        b.guarded("env", 0, lambda: section_env(b))
+    if "memory_plan" in wanted:
+        b.guarded("memory_plan", 0, lambda: section_memory_plan(b))
+    if "correctness" in wanted:
+        b.guarded("correctness", args.correctness_need_s, lambda: section_correctness(b))
+    model_parts = wanted & {"baseline", "current", "variants", "evaluate"}
+    if model_parts:
+        b.guarded("model", args.model_need_s, lambda: build_model(b))
+    if b.model is not None:
+        if "baseline" in wanted:
+            b.guarded("baseline", args.recipe_need_s, lambda: section_baseline(b))
+        if "current" in wanted:
+            b.guarded("current", args.recipe_need_s, lambda: section_current(b))
+        if "variants" in wanted:
+            section_variants(b, only_first=True)
+        if "evaluate" in wanted:
+            b.guarded("evaluate", args.evaluate_need_s, lambda: section_evaluate(b))
+        if "variants" in wanted:
+            section_variants(b, only_first=False)
+    elif model_parts:
+        for s in sorted(model_parts):
+            b.skipped.append({"section": s, "reason": "the model was not built"})
+    if "summary" in wanted:
+        section_summary(b)
+    return 0
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="cuda", help="cuda (default) | cpu (with --config tiny: the CI run)")
+    p.add_argument("--config", default=None, help=f"model config: {' | '.join(NAMED_CONFIGS)} or a config.json path (default qwen2.5-coder-7b)")
+    p.add_argument("--layers", type=int, default=None, help="override num_hidden_layers (smoke runs on small GPUs)")
+    p.add_argument("--samples", type=int, default=200)
+    p.add_argument("--tokens", type=int, default=1000, help="mean tokens per sample (log-normal spread)")
+    p.add_argument("--max-length", type=int, default=2048, help="longest sample, and the recipe baseline's padding")
+    p.add_argument("--rank", type=int, default=16)
+    p.add_argument("--lora-dropout", type=float, default=0.05, help="the trainer's default 0.05")
+    p.add_argument("--token-budget", type=int, default=None, help="tokens per micro-batch of the variants (padded or packed); default 8192 on a GPU of >= 100 GiB, else 4096")
+    p.add_argument("--accumulation", type=int, default=1, help="micro-batches per optimizer step in the variants")
+    p.add_argument("--baseline-samples", type=int, default=24, help="micro-steps of the recipe baseline timed (after 4 warm-up)")
+    p.add_argument("--current-samples", type=int, default=48, help="samples of today's train_loop timed (after 4 warm-up)")
+    p.add_argument("--variants", default=None, help="comma list of variants to run (default: all, in order)")
+    p.add_argument("--variant-max-s", type=float, default=30.0, help="longest timed run of one variant; longer epochs stop and extrapolate")
+    p.add_argument("--budget-s", type=float, default=540.0, help="whole run; later parts are skipped rather than overrun")
+    p.add_argument("--sections", default="all", help=f"comma list of {', '.join(SECTIONS)} (default all)")
+    p.add_argument("--compile", action="store_true", help="also a torch.compile variant")
+    p.add_argument("--peak-tflops", type=float, default=None, help="dense bf16 peak (default: from the device name)")
+    p.add_argument("--jsonl", default=None, help="also write the JSON lines to this file")
+    # Seconds a part is expected to need at least on an H100/H200; below that it is skipped.
+    p.add_argument("--correctness-need-s", type=float, default=25.0, help=argparse.SUPPRESS)
+    p.add_argument("--model-need-s", type=float, default=60.0, help=argparse.SUPPRESS)
+    p.add_argument("--recipe-need-s", type=float, default=15.0, help=argparse.SUPPRESS)
+    p.add_argument("--variant-need-s", type=float, default=12.0, help=argparse.SUPPRESS)
+    p.add_argument("--evaluate-need-s", type=float, default=10.0, help=argparse.SUPPRESS)
 
 
 def main(args: argparse.Namespace) -> int:
-    import torch
-    from peft import LoraConfig, get_peft_model
-
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print(json.dumps({"bench": "trainer.gpu", "error": "no CUDA device: run this on the GPU machine (python -m web4_trainer bench-gpu)"}))
-        return 2
-    dtype = torch.bfloat16
-    t0 = time.monotonic()
-    model = build_model(Path(args.config or DEFAULT_CONFIG), args.layers, args.device, dtype)
-    cfg = model.config
-    if args.gradient_checkpointing:
-        model.gradient_checkpointing_enable()
-        model.enable_input_require_grads()
-    targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-    model = get_peft_model(model, LoraConfig(r=args.rank, lora_alpha=2 * args.rank, lora_dropout=0.0, target_modules=targets, task_type="CAUSAL_LM"))
-    model.train()
-    build_s = time.monotonic() - t0
-    n_lora = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    n_all = sum(p.numel() for p in model.parameters())
-    n_embed = cfg.vocab_size * cfg.hidden_size  # the input embedding is a lookup, not a matmul
-    n_frozen_matmul = n_all - n_lora - n_embed
-
-    job = TrainJob(base_model="random", samples="synthetic", output_dir="none", batch_size=args.batch_size, grad_accumulation=1,
-                   learning_rate=1e-4, warmup_steps=0, epochs=1, device=args.device, gradient_checkpointing=args.gradient_checkpointing)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=job.learning_rate)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
-    quiet = EventStream(open("/dev/null", "w"))
-
-    # Warm-up (kernels, allocator) on a few batches, not timed.
-    warm = synthetic_examples(args.batch_size * 2, args.tokens, cfg.vocab_size, seed=1)
-    train_loop(model, warm, job, 0, args.device, quiet, StopFlag(), optimizer, scheduler)
-    if args.device == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-
-    examples = synthetic_examples(args.samples, args.tokens, cfg.vocab_size)
-    stats = train_loop(model, examples, job, 0, args.device, quiet, StopFlag(), optimizer, scheduler)
-    tps = stats.useful_tokens / stats.train_s
-    avg_len = stats.useful_tokens / len(examples)
-    flops_per_token = 4 * n_frozen_matmul + 6 * n_lora + 12 * cfg.num_hidden_layers * avg_len * cfg.hidden_size
-    mfu = tps * flops_per_token / (args.peak_tflops * 1e12)
-    device_name = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu"
-    peak_mem = torch.cuda.max_memory_allocated() / 2**30 if args.device == "cuda" else None
-    common = {"device": device_name, "layers": cfg.num_hidden_layers, "samples": len(examples), "batch_size": args.batch_size,
-              "lora_rank": args.rank, "params": n_all, "lora_params": n_lora, "gradient_checkpointing": args.gradient_checkpointing}
-    lines = [
-        {"bench": "trainer.gpu_tokens_per_s", "value": round(tps), "unit": "tokens/s", "baseline": TARGET_TOKENS_PER_S,
-         "baseline_name": "target (200 samples × 1,000 tokens in < 30 s)", "ratio": round(tps / TARGET_TOKENS_PER_S, 3),
-         "target": ">= 10000 tokens/s on one H100", "pass": tps >= TARGET_TOKENS_PER_S, **common},
-        {"bench": "trainer.gpu_mfu", "value": round(mfu * 100, 1), "unit": "% of peak", "baseline": args.peak_tflops,
-         "baseline_name": "dense bf16 peak TFLOP/s", "ratio": round(mfu, 4), "target": "informational",
-         "pass": True, "flops_per_token": flops_per_token, "six_n_tflops": round(tps * 6 * (n_all - n_embed) / 1e12, 1), **common},
-        {"bench": "trainer.gpu_200_samples_s", "value": round(stats.train_s * 200 / len(examples), 2), "unit": "s", "baseline": 30, "baseline_name": "target",
-         "ratio": round(stats.train_s / 30, 3), "target": "< 30 s (the plan expected 2-3 h); scaled to 200 samples", "pass": stats.train_s * 200 / len(examples) < 30,
-         "final_loss": round(stats.final_loss, 4), "build_s": round(build_s, 1), "peak_mem_gib": None if peak_mem is None else round(peak_mem, 1), **common},
-    ]
-    for line in lines:
-        print(json.dumps(line), flush=True)
-    return 0
+    # JSON lines only on stdout: keep a private handle on it and send fd 1 (stray prints of
+    # libraries) to stderr.
+    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    streams: list[TextIO] = [out]
+    if args.jsonl:
+        streams.append(open(args.jsonl, "w", buffering=1, encoding="utf-8"))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        return run(args, streams)
+    finally:
+        for s in streams:
+            s.flush()
 
 
 if __name__ == "__main__":
     from .__main__ import main as cli
 
     sys.exit(cli(["bench-gpu", *sys.argv[1:]]))
+
+
+__all__ = ["Variant", "bf16_peak_tflops", "flops_per_token", "attention_span", "memory_plan", "synthetic_examples", "run", "main", "add_arguments"]
