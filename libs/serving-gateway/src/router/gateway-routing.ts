@@ -47,9 +47,10 @@ export async function createGatewayRouting(options: CreateGatewayRoutingOptions)
       const started = performance.now();
       // Bulk embedding goes through the model itself, never through the query cache.
       const vectors = await exampleVectors(set, train, model?.local ?? raw, paths.cacheDir, modelKey(config), logger);
-      router = await EmbeddingRouter.train(train, queries, { allowedTiers: routing.tiers, vectors });
-      const fitted = (router as EmbeddingRouter).fitted;
-      logger.info({ file, examples: train.length, k: fitted.k, threshold: fitted.threshold, ms: Math.round(performance.now() - started) }, 'routing: router trained');
+      const trained = await EmbeddingRouter.train(train, queries, { allowedTiers: routing.tiers, vectors });
+      const fitted = trained.fitted;
+      router = trained;
+      logger.info({ file, examples: train.length, threshold: fitted.threshold, tierThreshold: fitted.tierThreshold, cvAccuracy: fitted.cvAccuracy, ms: Math.round(performance.now() - started) }, 'routing: router trained');
     } else {
       router = new FixedRouter(routing.mode, routing.tiers);
     }
