@@ -54,6 +54,9 @@ export async function createGatewayRouting(options: CreateGatewayRoutingOptions)
     } else {
       router = new FixedRouter(routing.mode, routing.tiers);
     }
+    // Load the model now (its first inference costs hundreds of ms), not on the first question;
+    // the example vectors may have come from the disk cache without it.
+    if (routing.mode !== 'never') await raw.embed(['warm-up']);
     rag = openRag(config, { embedder: queries, logger, ...(options.chromaUrl ? { chromaUrl: options.chromaUrl } : {}) });
     const stack = rag;
     let closed: Promise<void> | undefined;
