@@ -23,13 +23,15 @@ export interface OpenGatewayOptions {
   observers?: GatewayObserver[];
   /** Extra GET routes: `/metrics`, `/` and `/api/dashboard` (dashboard/). */
   routes?: Record<string, RouteHandler>;
+  /** Paths of `routes` served without the token (GatewayOptions.publicRoutes). */
+  publicRoutes?: readonly string[];
 }
 
 /**
  * The gateway of a state root: its Ollama (as `web4 ask` finds it), the token from the
  * environment, and whatever router, retriever, observers and routes the caller adds.
  */
-export async function openGateway(o: OpenGatewayOptions): Promise<RunningGateway> {
+export async function openGateway(o: OpenGatewayOptions): Promise<RunningGateway & { ollamaUrl: string; tokenRequired: boolean }> {
   const ollamaUrl = o.ollamaUrl ?? (await findOllama(o.config, o.paths));
   const envToken = process.env[o.config.gateway.tokenEnv];
   const token = o.token ?? (envToken && envToken.trim() !== '' ? envToken.trim() : undefined);
@@ -45,12 +47,15 @@ export async function openGateway(o: OpenGatewayOptions): Promise<RunningGateway
     ...(o.retriever ? { retriever: o.retriever } : {}),
     ...(o.observers ? { observers: o.observers } : {}),
     ...(o.routes ? { routes: o.routes } : {}),
+    ...(o.publicRoutes ? { publicRoutes: o.publicRoutes } : {}),
   }).catch(async (error: unknown) => {
     await o.retriever?.close?.();
     throw error;
   });
   return {
     ...gateway,
+    ollamaUrl,
+    tokenRequired: token !== undefined,
     close: async () => {
       try {
         await gateway.close();
@@ -68,4 +73,30 @@ export async function findOllama(config: Web4Config, paths: StatePaths): Promise
     throw new ServiceError('Ollama is not running, so the gateway has nothing to serve.', { hint: 'Start it with `web4 services up` (or pass --ollama-url).' });
   }
   return status.url;
+}
+
+/** Wait for SIGINT or SIGTERM, then close the gateway (streams ended, Ollama requests cancelled, rows flushed). Returns the signal. */
+export async function closeOnSignal(gateway: RunningGateway, onSignal?: (signal: NodeJS.Signals) => void): Promise<NodeJS.Signals> {
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (s: NodeJS.Signals) => {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      resolve(s);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  onSignal?.(signal);
+  await gateway.close();
+  return signal;
+}
+
+/** The lines a person starting the gateway needs: where it listens, where Ollama is, whether a token is required. */
+export function describeGateway(gateway: RunningGateway, o: { ollamaUrl: string; tokenRequired: boolean; tokenEnv: string }): string[] {
+  return [
+    `Gateway listening on ${gateway.url} (Ollama API; point any Ollama client at it, e.g. OLLAMA_HOST=${gateway.url})`,
+    `  answers from Ollama at ${o.ollamaUrl}; every query is recorded; POST ${gateway.url}/api/feedback rates an answer by its x-web4-query-id`,
+    o.tokenRequired ? `  every request needs "Authorization: Bearer <token>" (the token in ${o.tokenEnv})` : '  no token required (loopback address only)',
+    '  Ctrl-C (SIGINT) or SIGTERM stops it.',
+  ];
 }

@@ -57,7 +57,7 @@ describe('the ollama client pointed at the gateway', () => {
     expect(lastChat).toMatchObject({ done: true, web4_query_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
 
     const generated = await client.generate({ model, prompt: 'Name a colour.', stream: false, options });
-    expect(generated.response.length).toBeGreaterThan(0);
+    expect(generated.response?.length).toBeGreaterThan(0);
     let streamedText = '';
     for await (const part of await client.generate({ model, prompt: 'Name a colour.', stream: true, options })) streamedText += part.response;
     expect(streamedText).toBe(generated.response);

@@ -302,11 +302,11 @@ describe('bearer token', () => {
       host: '0.0.0.0',
       port: 0,
       token: 's3cret-token',
-      routes: { '/metrics': (_req, res) => res.end('metrics here') },
+      routes: { '/metrics': (_req, res) => void res.end('metrics here') },
     });
     const url = gateway.url.replace('0.0.0.0', '127.0.0.1');
     try {
-      for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret-token' }]) {
+      for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret-token' }] as Array<Record<string, string>>) {
         for (const [path, body] of [['/api/chat', chatBody(false)], ['/api/version', undefined], ['/metrics', undefined], ['/api/feedback', '{}']] as const) {
           const reply = await call(url, path, { ...(body ? { body } : {}), headers });
           expect(reply.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
