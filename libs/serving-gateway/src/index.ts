@@ -1,5 +1,9 @@
 export * from './types.js';
 export * from './day-player.js';
+export * from './server.js';
+export * from './compose.js';
+export { QUERY_ID_HEADER, QUERY_TYPE_HEADER } from './query-route.js';
+export { isLoopbackHost } from './auth.js';
 export * from './metrics.js';
 export * from './retrieval.js';
 export * from './router/routing-examples.js';
@@ -8,3 +12,4 @@ export * from './router/rule-routers.js';
 export * from './router/evaluate-router.js';
 export * from './router/gateway-routing.js';
 export * from './router/router-floors.js';
+export * from './dashboard/index.js';

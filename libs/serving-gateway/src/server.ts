@@ -56,6 +56,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const auth = options.token ? new BearerAuth(options.token) : undefined;
   const observers: GatewayObserver[] = options.observers ?? [];
   const routes = options.routes ?? {};
+  const publicRoutes = new Set((options.publicRoutes ?? []).filter((path) => Object.hasOwn(routes, path)));
   const queryLogger = QueryLogger.open(paths.metricsDb, { clock, logger, busyTimeoutMs: config.monitoring.busyTimeoutMs, maxTextBytes: config.monitoring.maxTextBytes });
   const upstream = new OllamaUpstream(options.ollamaUrl, { connectTimeoutMs: settings.connectTimeoutMs, upstreamTimeoutMs: settings.upstreamTimeoutMs });
   const models = new ServedModels(config, queryLogger.store, options.ollamaUrl, logger);
@@ -129,7 +130,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const endpoint = method === 'POST' ? QUERY_ENDPOINTS[path] : undefined;
     try {
-      if (auth && !auth.allows(req)) {
+      const isPublic = (method === 'GET' || method === 'HEAD') && publicRoutes.has(path);
+      if (auth && !isPublic && !auth.allows(req)) {
         const error = new GatewayHttpError(401, 'unauthorized', `This gateway requires "Authorization: Bearer <token>" with the token in ${settings.tokenEnv} on the gateway's machine.`);
         if (endpoint) {
           const failed = new QueryState(endpoint, clock.now());

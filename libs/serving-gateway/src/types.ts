@@ -123,6 +123,11 @@ export interface GatewayOptions {
   observers?: GatewayObserver[];
   /** Extra GET routes by exact path: `/metrics`, `/`, `/api/dashboard`, … */
   routes?: Record<string, RouteHandler>;
+  /**
+   * Paths of `routes` answered to GET without the bearer token: pages that hold no figure (the
+   * dashboard's shell, script and style; a browser cannot send the header when it opens a page).
+   */
+  publicRoutes?: readonly string[];
   logger?: Logger;
   clock?: Clock;
 }

@@ -1,0 +1,2 @@
+export * from './dashboard-data.js';
+export * from './dashboard-routes.js';
