@@ -112,7 +112,9 @@ export async function serveQuery(q: QueryState, req: IncomingMessage, res: Serve
       return;
     }
     deps.record(q);
-    sendError(res, q.status, q.error!, q.errorKind === 'body_too_large' ? { connection: 'close' } : {});
+    // Mid-stream: the status is gone, the error still reaches the client as Ollama sends one, a last line.
+    if (res.headersSent && !res.writableEnded && !res.destroyed) res.end(JSON.stringify({ error: q.error }) + '\n');
+    else sendError(res, q.status, q.error!, q.errorKind === 'body_too_large' ? { connection: 'close' } : {});
   }
 }
 
@@ -199,7 +201,6 @@ interface OllamaChunk {
 async function relayAnswer(q: QueryState, response: IncomingMessage, res: ServerResponse, deps: QueryRouteDeps): Promise<void> {
   const chat = q.endpoint === 'chat';
   const decoder = new StringDecoder('utf8');
-  let pending = '';
   let text = '';
   let thinking = '';
   const toolCalls: unknown[] = [];
@@ -241,20 +242,19 @@ async function relayAnswer(q: QueryState, response: IncomingMessage, res: Server
     return q.stream ? res.write(line + '\n') : true;
   };
 
-  for await (const data of response as AsyncIterable<Buffer>) {
-    pending += decoder.write(data);
-    let start = 0;
-    let nl: number;
-    let drained = true;
-    while ((nl = pending.indexOf('\n', start)) >= 0) {
-      drained = onLine(pending.slice(start, nl)) && drained;
-      start = nl + 1;
-    }
-    pending = start === 0 ? pending : pending.slice(start);
-    if (!drained) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+  // Ollama started but stopped sending: the same limit as for starting, never a hang.
+  const limitMs = deps.config.gateway.upstreamTimeoutMs;
+  const idle = setTimeout(
+    () => response.destroy(new GatewayHttpError(504, 'upstream_timeout', `Ollama stopped sending its answer with ${q.model} for ${limitMs} ms. It may be overloaded: retry later, or raise gateway.upstreamTimeoutMs.`)),
+    limitMs,
+  );
+  try {
+    await readLines(response, decoder, idle, onLine, res);
+  } finally {
+    clearTimeout(idle);
   }
-  pending += decoder.end();
-  if (pending.trim() !== '') onLine(pending);
+  const rest = decoder.end();
+  if (rest.trim() !== '') onLine(rest);
 
   if (upstreamError !== undefined || final === undefined) {
     const message = upstreamError !== undefined ? `Ollama failed while answering with ${q.model}: ${upstreamError}` : `Ollama's answer with ${q.model} ended before it was complete (the model server may have stopped).`;
@@ -285,6 +285,26 @@ async function relayAnswer(q: QueryState, response: IncomingMessage, res: Server
     : { ...final, response: text, ...(thinking ? { thinking } : {}) };
   answer.web4_query_id = q.queryId;
   sendJson(res, 200, answer, { [QUERY_ID_HEADER]: q.queryId });
+}
+
+/** Split Ollama's NDJSON into lines as it arrives (the decoder keeps a character cut between chunks); waits when the client's buffer is full. */
+async function readLines(response: IncomingMessage, decoder: StringDecoder, idle: NodeJS.Timeout, onLine: (line: string) => boolean, res: ServerResponse): Promise<void> {
+  let pending = '';
+  for await (const data of response as AsyncIterable<Buffer>) {
+    idle.refresh();
+    pending += decoder.write(data);
+    let start = 0;
+    let nl: number;
+    let drained = true;
+    while ((nl = pending.indexOf('\n', start)) >= 0) {
+      drained = onLine(pending.slice(start, nl)) && drained;
+      start = nl + 1;
+    }
+    pending = start === 0 ? pending : pending.slice(start);
+    if (!drained) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+  }
+  // What is left after the last newline goes back through the decoder's caller.
+  if (pending !== '') onLine(pending);
 }
 
 function takeCounts(q: QueryState, chunk: OllamaChunk): void {

@@ -210,6 +210,28 @@ describe('gateway faults', () => {
     t.remove();
   });
 
+  it('an Ollama that stops mid-answer: the stream ends with an error line after upstreamTimeoutMs, recorded as upstream_timeout', async () => {
+    const t = tempRoot({ gateway: GATEWAY });
+    const standIn = await startOllamaStandIn({ mode: 'stall' });
+    const gateway = await startGateway({ config: t.config, paths: t.paths, ollamaUrl: standIn.url, port: 0 });
+    try {
+      const started = performance.now();
+      const streamed = await call(gateway.url, '/api/chat', { body: chatBody(true) });
+      expect(performance.now() - started).toBeLessThan(2000);
+      const lines = streamed.text.trim().split('\n').map((l) => JSON.parse(l) as { error?: string });
+      expect(lines).toHaveLength(2);
+      expect(lines[1]!.error).toMatch(/stopped sending its answer.*for 800 ms/);
+      const whole = await call(gateway.url, '/api/chat', { body: chatBody(false) });
+      expect(whole.status).toBe(504);
+      expect(JSON.parse(whole.text).error).toMatch(/stopped sending its answer/);
+    } finally {
+      await gateway.close();
+      await standIn.close();
+    }
+    expect(queryRows(t.paths).map((r) => r.error_kind)).toEqual(['upstream_timeout', 'upstream_timeout']);
+    t.remove();
+  });
+
   it('a dead Ollama (closed port): 502 at once, recorded as upstream_unavailable', async () => {
     const t = tempRoot({ gateway: GATEWAY });
     const probe = createServer();

@@ -18,7 +18,8 @@ export interface OllamaStandIn {
 }
 
 export interface OllamaStandInOptions {
-  mode?: 'instant' | 'hang' | 'drip';
+  /** `stall`: one chunk, then silence (a model server that stopped mid-answer). */
+  mode?: 'instant' | 'hang' | 'drip' | 'stall';
   dripMs?: number;
 }
 
@@ -59,7 +60,7 @@ export async function startOllamaStandIn(options: OllamaStandInOptions = {}): Pr
   };
 }
 
-function answer(path: string, text: string, _req: IncomingMessage, res: ServerResponse, mode: 'instant' | 'drip', dripMs: number): void {
+function answer(path: string, text: string, _req: IncomingMessage, res: ServerResponse, mode: 'instant' | 'drip' | 'stall', dripMs: number): void {
   const json = (status: number, value: unknown) => {
     const body = JSON.stringify(value);
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
@@ -92,6 +93,10 @@ function answer(path: string, text: string, _req: IncomingMessage, res: ServerRe
   };
   if (body.stream === false) return json(200, { ...done, ...(chat ? { message: { role: 'assistant', content: 'Hello there' } } : { response: 'Hello there' }) });
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  if (mode === 'stall') {
+    res.write(JSON.stringify(piece('Hel')) + '\n');
+    return;
+  }
   if (mode === 'drip') {
     const timer = setInterval(() => res.write(JSON.stringify(piece('tick ')) + '\n'), dripMs);
     res.once('close', () => clearInterval(timer));
