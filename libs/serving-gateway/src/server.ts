@@ -126,7 +126,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (!res.writableFinished && !controller.signal.aborted) {
         controller.abort(new GatewayHttpError(499, 'client_disconnect', 'The client closed the connection before the answer ended; the request to Ollama was cancelled.'));
       }
-      if (observers.length > 0) for (const o of observers) o.onResponse?.(KNOWN_ROUTES.has(path) || Object.hasOwn(routes, path) ? path : 'other', res.writableFinished ? res.statusCode : 499);
+      if (observers.length === 0) return;
+      const route = KNOWN_ROUTES.has(path) || Object.hasOwn(routes, path) ? path : 'other';
+      for (const o of observers) {
+        try {
+          o.onResponse?.(route, res.writableFinished ? res.statusCode : 499);
+        } catch (error) {
+          logger.warn({ err: error }, "gateway: an observer's onResponse failed");
+        }
+      }
     });
     const endpoint = method === 'POST' ? QUERY_ENDPOINTS[path] : undefined;
     try {
@@ -167,7 +175,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   };
 
-  const server = createServer({ keepAliveTimeout: 5_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+  const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
     if (closing) {
       sendError(res, 503, 'The gateway is shutting down; retry in a moment.', { connection: 'close' });
       return;
