@@ -1,6 +1,7 @@
 import { FeedbackStore } from '@web4/metrics-store';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway } from './server.js';
@@ -248,6 +249,32 @@ describe('gateway faults', () => {
       expect((await call(gateway.url, '/api/version')).status).toBe(502);
     } finally {
       await gateway.close();
+    }
+    expect(queryRows(t.paths).map((r) => r.error_kind)).toEqual(['upstream_unavailable']);
+    t.remove();
+  });
+
+  it('an Ollama whose port accepts no connection (accept queue full): 502 after connectTimeoutMs, recorded', async () => {
+    // A socket that listens with a backlog of 0 and never accepts: once one connection waits in its
+    // queue, further connection attempts get no answer at all (their SYNs are dropped).
+    const holder = spawn('python3', ['-c', 'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(60)']);
+    const port = await new Promise<number>((resolve) => holder.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const filler = connect(port, '127.0.0.1');
+    await new Promise((r) => filler.once('connect', r));
+    const t = tempRoot({ gateway: GATEWAY });
+    const gateway = await startGateway({ config: t.config, paths: t.paths, ollamaUrl: `http://127.0.0.1:${port}`, port: 0 });
+    try {
+      const started = performance.now();
+      const reply = await call(gateway.url, '/api/chat', { body: chatBody(false) });
+      const elapsed = performance.now() - started;
+      expect(reply.status).toBe(502);
+      expect(JSON.parse(reply.text).error).toMatch(/could not be reached within 500 ms.*gateway\.connectTimeoutMs/);
+      expect(elapsed).toBeGreaterThanOrEqual(450);
+      expect(elapsed).toBeLessThan(GATEWAY.upstreamTimeoutMs); // the connect limit, not the answer limit
+    } finally {
+      await gateway.close();
+      filler.destroy();
+      holder.kill();
     }
     expect(queryRows(t.paths).map((r) => r.error_kind)).toEqual(['upstream_unavailable']);
     t.remove();
