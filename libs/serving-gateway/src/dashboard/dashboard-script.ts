@@ -329,5 +329,7 @@ export const DASHBOARD_SCRIPT = String.raw`(function () {
   });
   $('reload').addEventListener('click', load);
   load();
+  // Live enough to watch a day being played: read again every minute while the tab is shown.
+  setInterval(function () { if (document.visibilityState === 'visible' && $('token-form').hidden) load(); }, 60000);
 })();
 `;
