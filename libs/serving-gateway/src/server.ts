@@ -32,6 +32,7 @@ const KNOWN_ROUTES = new Set([
 
 const QUERY_ENDPOINTS: Record<string, GatewayEndpoint> = { '/api/chat': 'chat', '/api/generate': 'generate', '/v1/chat/completions': 'openai_chat' };
 const MAX_NAME_CHARS = 200;
+const ignore = (): void => undefined;
 
 /**
  * Start the gateway: an Ollama-compatible HTTP server in front of `ollamaUrl`. POST /api/chat
@@ -121,6 +122,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const method = req.method ?? 'GET';
     const controller = new AbortController();
     inFlight.add(controller);
+    // A client's reset socket emits 'error' on both; the 'close' handler below records it, it must not crash the process.
+    req.on('error', ignore);
+    res.on('error', ignore);
     res.once('close', () => {
       inFlight.delete(controller);
       if (!res.writableFinished && !controller.signal.aborted) {
