@@ -280,7 +280,7 @@ describe('gateway faults', () => {
     t.remove();
   });
 
-  it('a client that disconnects mid-stream cancels the request to Ollama and is recorded (499)', async () => {
+  it('a client that disconnects (mid-stream, or waiting for one object) cancels the request to Ollama and is recorded (499)', async () => {
     const t = tempRoot({ gateway: GATEWAY });
     const standIn = await startOllamaStandIn({ mode: 'drip', dripMs: 20 });
     const events: GatewayQueryEvent[] = [];
@@ -301,11 +301,23 @@ describe('gateway faults', () => {
       await vi.waitFor(() => expect(events).toHaveLength(1), { timeout: 2000 });
       expect(events[0]).toMatchObject({ status: 499, errorKind: 'client_disconnect' });
       expect(events[0]!.ttftMs).toBeGreaterThan(0);
+      // Not streamed: the client waits for one object and gives up after 100 ms.
+      const req = request(`${gateway.url}/api/chat`, { method: 'POST', agent });
+      req.on('error', () => undefined);
+      req.end(chatBody(false));
+      await new Promise((r) => setTimeout(r, 100));
+      req.destroy();
+      await vi.waitFor(() => expect(standIn.cancelled).toBe(2), { timeout: 2000 });
+      await vi.waitFor(() => expect(events).toHaveLength(2), { timeout: 2000 });
+      expect(events[1]).toMatchObject({ status: 499, errorKind: 'client_disconnect', stream: false });
     } finally {
       await gateway.close();
       await standIn.close();
     }
-    expect(queryRows(t.paths).map((r) => [r.error_kind, JSON.parse(r.error_context!).status])).toEqual([['client_disconnect', 499]]);
+    expect(queryRows(t.paths).map((r) => [r.error_kind, JSON.parse(r.error_context!).status])).toEqual([
+      ['client_disconnect', 499],
+      ['client_disconnect', 499],
+    ]);
     t.remove();
   });
 
