@@ -72,14 +72,14 @@ export const CHROMIUM = '/usr/bin/chromium';
  * (no browser download at run time). Installed with apt-get as root, or through `sudo -n`;
  * otherwise the step says what to run and the setup goes on (only that test needs it).
  */
-export function ensureChromium(log: (line: string) => void): { action: string; note?: string } {
-  if (existsSync(CHROMIUM)) return { action: 'found', note: CHROMIUM };
+export function ensureChromium(log: (line: string) => void, executable = CHROMIUM): { action: string; note?: string } {
+  if (existsSync(executable)) return { action: 'found', note: executable };
   const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
   const manual = `run \`sudo apt-get install -y chromium\` for the dashboard's browser test`;
-  if (!has('apt-get')) return { action: 'missing', note: `⚠️ ${CHROMIUM} missing and no apt-get: install Chromium at ${CHROMIUM} for the dashboard's browser test` };
+  if (!has('apt-get')) return { action: 'missing', note: `⚠️ ${executable} missing and no apt-get: install Chromium at ${executable} for the dashboard's browser test` };
   const asRoot = process.getuid?.() === 0;
   const sudo = !asRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
-  if (!asRoot && !sudo) return { action: 'missing', note: `⚠️ ${CHROMIUM} missing and no root: ${manual}` };
+  if (!asRoot && !sudo) return { action: 'missing', note: `⚠️ ${executable} missing and no root: ${manual}` };
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (args: string[]) =>
     spawnSync(sudo ? 'sudo' : 'apt-get', sudo ? ['-n', '-E', 'apt-get', ...args] : args, { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
@@ -88,7 +88,7 @@ export function ensureChromium(log: (line: string) => void): { action: string; n
   if (!apt(['install', '-y', 'chromium']) && !(apt(['update']) && apt(['install', '-y', 'chromium']))) {
     return { action: 'failed', note: `⚠️ apt-get install chromium failed (see above): ${manual}` };
   }
-  return existsSync(CHROMIUM) ? { action: 'installed', note: `apt-get install chromium${sudo ? ' (sudo)' : ''}` } : { action: 'failed', note: `⚠️ apt-get ran but ${CHROMIUM} is missing` };
+  return existsSync(executable) ? { action: 'installed', note: `apt-get install chromium${sudo ? ' (sudo)' : ''}` } : { action: 'failed', note: `⚠️ apt-get ran but ${executable} is missing` };
 }
 
 export async function runSetup(o: SetupOptions): Promise<void> {
