@@ -6,6 +6,7 @@ export { toStorageError } from './storage-error.js';
 export { LatencyHistogram, RELATIVE_ACCURACY, MIN_TRACKED_MS } from './latency-histogram.js';
 export * from './query-category.js';
 export { type QueryRecord, type QueryRow, toQueryRow, checkText, MAX_NAME_CHARS } from './query-record.js';
+export { newQueryId } from './query-id.js';
 export { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
 export * from './query-logger.js';
 export * from './daily-statistics.js';
