@@ -73,7 +73,7 @@ def collate_grouped(examples: Sequence[Example], pad_id: int, pad_to: int | None
 
 def collate_packed(examples: Sequence[Example], attention: str) -> dict[str, Any]:
     """One row [1, Σ lengths]: input_ids, labels (first label of each sample ignored),
-    position_ids restarting per sample, and for ``varlen``/``segments`` the sample boundaries
+    position_ids restarting per sample, ``use_cache=False``, and for ``varlen``/``segments`` the sample boundaries
     ``cu_seq_lens_q/k`` (int32) and ``max_length_q/k``."""
     import torch
 
@@ -93,6 +93,9 @@ def collate_packed(examples: Sequence[Example], attention: str) -> dict[str, Any
         "input_ids": torch.tensor([ids], dtype=torch.long),
         "labels": torch.tensor([labels], dtype=torch.long),
         "position_ids": torch.tensor([pos], dtype=torch.long),
+        # transformers detects a packed row only without a KV cache: a model whose config asks
+        # for one (use_cache: true, as the released configs do) would silently attend across.
+        "use_cache": False,
     }
     if attention != "mask":
         cu_t = torch.tensor(cu, dtype=torch.int32)
