@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Ollama } from 'ollama';
 import { parse } from 'yaml';
+import { QUERY_ID_HEADER } from './query-route.js';
 
 /**
  * A simulated working day against the gateway (`web4 demo`, `npm start`): developers' questions
@@ -58,7 +59,7 @@ export interface DayPlay {
 export interface DayPlayOptions {
   /** The gateway (or, for a comparison, Ollama itself: then no query ids and no feedback). */
   gatewayUrl: string;
-  /** The model name clients ask for (the gateway maps it to what is served). */
+  /** The model name clients ask for; '' (none): the one the gateway serves (production, else the base model). */
   model: string;
   questions: readonly DayQuestion[];
   /** Longest answer in tokens (num_predict): the small CPU model keeps the day short. */
@@ -183,12 +184,11 @@ export function simulatedUser(seed: string): (q: DayQuestion, n: number, answer:
   };
 }
 
-/** The gateway's query id of a response: its header, else the body field. */
+/** The gateway's query id of an answer: its header, else the field of its (last) JSON object. */
 export function queryIdOf(headers: Headers | undefined, body: unknown): string | null {
-  const fromHeader = headers?.get('x-query-id') ?? headers?.get('x-web4-query-id') ?? null;
+  const fromHeader = headers?.get(QUERY_ID_HEADER) ?? null;
   if (fromHeader) return fromHeader;
-  const b = body as Record<string, unknown> | null;
-  const field = b?.query_id ?? b?.queryId;
+  const field = (body as Record<string, unknown> | null)?.web4_query_id;
   return typeof field === 'string' && field !== '' ? field : null;
 }
 
