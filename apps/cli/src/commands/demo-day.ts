@@ -34,11 +34,11 @@ export interface DemoGateway {
 
 /**
  * The whole gateway of this state root, as `web4 gateway` serves it: the Training-First router
- * and the retrieval tiers, Prometheus metrics on /metrics, the query logger and feedback — on
- * the demo's clock.
+ * and the retrieval tiers, Prometheus metrics on /metrics, the dashboard on / (and its figures on
+ * /api/dashboard), the query logger and feedback — on the demo's clock.
  */
 export async function startDemoGateway(ctx: CommandContext, o: { ollamaUrl: string; port: number; clock: Clock }): Promise<DemoGateway> {
-  const { createGatewayRouting, GatewayMetrics, startGateway } = await import('@web4/serving-gateway');
+  const { createGatewayRouting, dashboardRoutes, GatewayMetrics, startGateway } = await import('@web4/serving-gateway');
   const events = new Map<string, GatewayQueryEvent>();
   const routing = await createGatewayRouting({ config: ctx.config, paths: ctx.paths, logger: ctx.logger });
   const metrics = new GatewayMetrics({ paths: ctx.paths, clock: o.clock, logger: ctx.logger });
@@ -55,7 +55,8 @@ export async function startDemoGateway(ctx: CommandContext, o: { ollamaUrl: stri
       router: routing.router,
       retriever: routing.retriever,
       observers: [metrics, { onQuery: (e) => void events.set(e.queryId, e) }],
-      routes: { '/metrics': metrics.handler },
+      // The dashboard reads the same figures as the reports, as of the demo's clock.
+      routes: { ...dashboardRoutes({ config: ctx.config, paths: ctx.paths, clock: o.clock }), '/metrics': metrics.handler },
     });
     return {
       url: gateway.url,

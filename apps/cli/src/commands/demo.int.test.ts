@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { REPO, tinyNight, type TinyNight } from '@web4/evening-loop/test-support';
@@ -21,6 +22,39 @@ function rows(file: string, sql: string): Row[] {
   }
 }
 
+/**
+ * `web4 demo --serve` as a person runs it: wait for the dashboard's address, read the dashboard's
+ * figures from it while it is up, then Ctrl-C (SIGINT), which must end it with exit 0.
+ */
+function demoUntilDashboard(args: string[], atDashboard: (url: string) => Promise<unknown>): Promise<{ code: number | null; out: string; err: string; seen: unknown }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'tools/web4.mjs'), 'demo', ...args, '--root', t.root], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let seen: unknown;
+    let asked = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const url = /Dashboard: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1];
+      if (url && !asked && /stay up until Ctrl-C/.test(out)) {
+        asked = true;
+        atDashboard(url).then(
+          (value) => {
+            seen = value;
+            child.kill('SIGINT');
+          },
+          (error: unknown) => {
+            child.kill('SIGKILL');
+            reject(error as Error);
+          },
+        );
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('close', (code) => resolve({ code, out, err, seen }));
+  });
+}
+
 beforeAll(async () => {
   t = await tinyNight({ settings: { gateway: { routing: { examples: join(REPO, 'examples/routing/examples.yaml') } } } });
 }, 300_000);
@@ -37,8 +71,17 @@ describe('web4 demo', () => {
   }, 60_000);
 
   it('plays each day through the gateway with rated answers, the night, the morning check, the reports and the per-night table', async () => {
-    const r = await t.cli(['demo', '--nights', '2', '--questions', '3', '--port', '0', '--exit']);
+    const r = await demoUntilDashboard(['--nights', '2', '--questions', '3', '--port', '0', '--serve'], async (url) => {
+      const page = await fetch(`${url}/`);
+      const data = (await (await fetch(`${url}/api/dashboard`)).json()) as Row;
+      return { page: page.status, type: page.headers.get('content-type'), data };
+    });
     expect(r.code, `${r.err}\n${r.out.slice(-4000)}`).toBe(0);
+    // The dashboard was up at the end, on the morning after the last day, with that day's figures.
+    const seen = r.seen as Row;
+    expect(seen).toMatchObject({ page: 200, type: expect.stringMatching(/text\/html/) });
+    expect(String(seen.data.window.to)).toMatch(/^2026-11-23/);
+    expect(JSON.stringify(seen.data.monitoring)).toMatch(/2026-11-22/);
     const paths = t.paths();
 
     // Every question went through the gateway: one query_metrics row with its query id, on the played day.

@@ -183,6 +183,11 @@ async function demo(args: DemoArgs): Promise<number> {
       await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
     }
     return EXIT_CODES.ok;
+  } catch (error) {
+    // Ctrl-C during the day or the night: say where it stopped; the night resumes with `web4 evening run`.
+    if (!controller.signal.aborted) throw error;
+    ctx.say(`\n${MARK.warn} interrupted; \`web4 evening status\` shows where a night stopped, \`npm start\` plays the day again.`);
+    return EXIT_CODES.interrupted;
   } finally {
     await gateway.close();
   }
