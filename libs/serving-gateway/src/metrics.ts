@@ -303,13 +303,14 @@ export class GatewayMetrics implements GatewayObserver {
         help,
         labelNames,
         registers: [registry],
-        collect(this: StateGauge) {
-          this.reset();
-          this.present = false;
+        collect(this: Gauge<string>) {
+          const g = this as StateGauge;
+          g.reset();
+          g.present = false;
           fill((value, labels = {}) => {
             if (typeof value !== 'number' || !Number.isFinite(value)) return;
-            this.set(labels, value);
-            this.present = true;
+            g.set(labels, value);
+            g.present = true;
           }, state());
         },
       });
