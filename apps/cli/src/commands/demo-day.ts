@@ -37,14 +37,16 @@ export interface DemoGateway {
  * and the retrieval tiers, Prometheus metrics on /metrics, the dashboard on / (and its figures on
  * /api/dashboard), the query logger and feedback — on the demo's clock.
  */
-export async function startDemoGateway(ctx: CommandContext, o: { ollamaUrl: string; port: number; clock: Clock }): Promise<DemoGateway> {
+export async function startDemoGateway(ctx: CommandContext, o: { ollamaUrl: string; port: number; clock: Clock; maxContextChars: number }): Promise<DemoGateway> {
+  // The demo's context budget: prompt evaluation dominates a retrieval answer on a small CPU.
+  const config = { ...ctx.config, serving: { ...ctx.config.serving, maxContextChars: o.maxContextChars } };
   const { createGatewayRouting, dashboardRoutes, GatewayMetrics, startGateway } = await import('@web4/serving-gateway');
   const events = new Map<string, GatewayQueryEvent>();
-  const routing = await createGatewayRouting({ config: ctx.config, paths: ctx.paths, logger: ctx.logger });
+  const routing = await createGatewayRouting({ config, paths: ctx.paths, logger: ctx.logger });
   const metrics = new GatewayMetrics({ paths: ctx.paths, clock: o.clock, logger: ctx.logger });
   try {
     const gateway = await startGateway({
-      config: ctx.config,
+      config,
       paths: ctx.paths,
       ollamaUrl: o.ollamaUrl,
       // The demo serves this machine only: loopback, no token.
@@ -56,7 +58,7 @@ export async function startDemoGateway(ctx: CommandContext, o: { ollamaUrl: stri
       retriever: routing.retriever,
       observers: [metrics, { onQuery: (e) => void events.set(e.queryId, e) }],
       // The dashboard reads the same figures as the reports, as of the demo's clock.
-      routes: { ...dashboardRoutes({ config: ctx.config, paths: ctx.paths, clock: o.clock }), '/metrics': metrics.handler },
+      routes: { ...dashboardRoutes({ config, paths: ctx.paths, clock: o.clock }), '/metrics': metrics.handler },
     });
     return {
       url: gateway.url,

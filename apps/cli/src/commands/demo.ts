@@ -10,6 +10,7 @@ interface DemoArgs extends GlobalArgs {
   questions: number;
   nights: number;
   maxTokens?: number;
+  maxContextChars?: number;
   seed: string;
   port?: number;
   serve?: boolean;
@@ -18,6 +19,12 @@ interface DemoArgs extends GlobalArgs {
 
 /** The demo's answers are capped shorter than serving.maxTokens: the small CPU model keeps the day short. */
 const DEMO_MAX_TOKENS = 64;
+/**
+ * And their retrieved context shorter than serving.maxContextChars: on 2 busy cores the small
+ * model read a 3,000-character context for over 2 minutes before its first token (measured
+ * 2026-11-30, load 9-12), against ~1.5 s for a question alone.
+ */
+const DEMO_MAX_CONTEXT_CHARS = 1200;
 
 interface Step {
   title: string;
@@ -87,12 +94,14 @@ async function demo(args: DemoArgs): Promise<number> {
   }
   const maxTokens = args.maxTokens ?? Math.min(ctx.config.serving.maxTokens, DEMO_MAX_TOKENS);
   if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new InputError(`--max-tokens must be a whole number ≥ 1, got ${String(args.maxTokens)}.`);
+  const maxContextChars = args.maxContextChars ?? Math.min(ctx.config.serving.maxContextChars, DEMO_MAX_CONTEXT_CHARS);
+  if (!Number.isInteger(maxContextChars) || maxContextChars < 1) throw new InputError(`--max-context-chars must be a whole number ≥ 1, got ${String(args.maxContextChars)}.`);
   const serve = args.exit ? false : (args.serve ?? Boolean(process.stdout.isTTY));
   const globalArgs = [...(args.root ? ['--root', args.root] : []), ...(args.config ? ['--config', args.config] : [])];
   const days = await playedDays(ctx, args.nights);
   const started = performance.now();
   ctx.say(`web4-learning on the embedded default — state root ${ctx.paths.root}`);
-  ctx.say(`Playing ${days.length} day${days.length === 1 ? '' : 's'} and night${days.length === 1 ? '' : 's'} (${days.map((d) => d.day).join(', ')}): ${args.questions} questions a day, answers capped at ${maxTokens} tokens, simulated user seed "${args.seed}".`);
+  ctx.say(`Playing ${days.length} day${days.length === 1 ? '' : 's'} and night${days.length === 1 ? '' : 's'} (${days.map((d) => d.day).join(', ')}): ${args.questions} questions a day, answers capped at ${maxTokens} tokens and their context at ${maxContextChars} characters, simulated user seed "${args.seed}".`);
   const controller = interruptible(ctx);
   const outcomes: Outcome[] = [];
   const timings: Array<[string, number]> = [];
@@ -121,7 +130,7 @@ async function demo(args: DemoArgs): Promise<number> {
   const clock = new DemoClock();
   clock.set(new Date(`${days[0]!.day}T09:00:00Z`));
   ctx.say(`\n━━ The gateway: the Ollama API with routing, retrieval, metrics and feedback ━━  (web4 gateway, in this process)`);
-  const gateway: DemoGateway = await startDemoGateway(ctx, { ollamaUrl: ollama.url, port: args.port ?? ctx.config.gateway.port, clock });
+  const gateway: DemoGateway = await startDemoGateway(ctx, { ollamaUrl: ollama.url, port: args.port ?? ctx.config.gateway.port, clock, maxContextChars });
   ctx.say(`  listening on ${gateway.url}; its clock plays the journal days (${days[0]!.day} 09:00 UTC first, then at real speed)`);
   const nights: DemoNight[] = [];
   try {
@@ -202,6 +211,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       .option('questions', { type: 'number', default: 40, describe: 'Questions a day' })
       .option('nights', { type: 'number', default: 1, describe: 'Days and nights to play (the last N journal days); more than one ends with the per-night table of `web4 evening replay`' })
       .option('max-tokens', { type: 'number', describe: `Longest answer in tokens (default serving.maxTokens, at most ${DEMO_MAX_TOKENS})` })
+      .option('max-context-chars', { type: 'number', describe: `Most characters of retrieved context per answer (default serving.maxContextChars, at most ${DEMO_MAX_CONTEXT_CHARS})` })
       .option('seed', { type: 'string', default: 'web4-demo', describe: "The simulated user's seed: the same seed and answers give the same ratings" })
       .option('port', { type: 'number', describe: 'Gateway port (default gateway.port; 0: any free port)' })
       .option('serve', { type: 'boolean', describe: 'Keep the gateway and dashboard up until Ctrl-C at the end (default: when stdout is a terminal)' })
