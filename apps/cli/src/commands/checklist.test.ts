@@ -150,7 +150,7 @@ describe('web4 checklist on a root with records written by the real writers', ()
     const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
     metadata.appendAccess([{ pdcaId: 'journal/a.md', at: now.toISOString(), hit: false }, { pdcaId: 'journal/a.md', at: now.toISOString(), hit: true }]);
     await metadata.close();
-    await backupTiers(config, join(paths.backupsDir, 'rag'), now);
+    await backupTiers(config, join(dirname(paths.backupsDir), 'rag'), now); // the default of `web4 rag backup`
     // `rag optimize --apply` writes both settings into the config file.
     applyNResults(configFile, { pdca_historical: 3 });
     applyFusion(configFile, { k: 60, weights: { chroma: 1, lexical: 1, graph: 0.5, metadata: 0.5 } });

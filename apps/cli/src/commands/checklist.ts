@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EXIT_CODES, addDays, atLeast, isoDay, isWeb4Error, resolveStatePath, utcMidnight, type StatePaths, type Web4Config } from '@web4/core';
 import { MetricsStore, FeedbackStore, BASE_VERSION, buildMonitoringReport, buildQueryTypesReport } from '@web4/metrics-store';
 import { repoRoot, servicesFromConfig } from '@web4/local-services';
@@ -220,7 +220,7 @@ export async function buildChecklist(input: ChecklistInput): Promise<Checklist> 
       const title = 'Backups';
       const { AdapterRegistry } = await rollback();
       const adapters = store ? new AdapterRegistry({ config, paths, store, ollamaUrl: ollama.url ?? 'http://127.0.0.1:0' }).backups() : [];
-      const ragDir = join(paths.backupsDir, 'rag');
+      const ragDir = join(dirname(paths.backupsDir), 'rag'); // where `web4 rag backup` writes by default
       const rag = existsSync(ragDir) ? readdirSync(ragDir).filter((n) => n.startsWith('rag_')).sort().reverse() : [];
       const adapterPart = adapters.length
         ? `${adapters.length} adapter backups (newest ${adapters[0]!.name} of ${adapters[0]!.version})`
