@@ -106,8 +106,9 @@ describe('web4 checklist on a fresh state root', () => {
     expect(text.out).toMatch(/^Prerequisites$/m);
     expect(text.out).toMatch(/^Phase 4 completion checklist$/m);
     expect(text.out).toMatch(/^Success criteria$/m);
-    expect(text.out).toMatch(/✗ Evening loop created and run at least once +no night recorded yet\n +→ web4 index daily && web4 evening run/);
-    expect(text.out).toMatch(/✓ Runbooks and training material present/);
+    expect(text.out).toMatch(/✗  Evening loop created and run at least once +no night recorded yet\n +→ web4 index daily && web4 evening run/);
+    expect(text.out).toMatch(/✓  Runbooks and training material present/);
+    expect(text.out).toMatch(/⚠️ Alerts configured/);
     expect(text.out).toMatch(/1 ✓, 3 ⚠️, 17 ✗ of 21: run the commands marked →\.$/m);
   }, 180_000);
 

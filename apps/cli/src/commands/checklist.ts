@@ -425,8 +425,9 @@ export function formatChecklist(c: Checklist): string[] {
   for (const section of Object.keys(SECTION_TITLES) as ChecklistSection[]) {
     lines.push('', SECTION_TITLES[section]);
     for (const i of c.items.filter((x) => x.section === section)) {
-      lines.push(`  ${MARKS[i.status]} ${i.title.padEnd(width)}  ${i.detail}`);
-      if (i.fix) lines.push(`    ${' '.repeat(width)}  → ${i.fix}`);
+      // ⚠️ takes two columns on a terminal, ✓ and ✗ one: pad so that the titles line up.
+      lines.push(`  ${MARKS[i.status]}${i.status === 'warn' ? ' ' : '  '}${i.title.padEnd(width)}  ${i.detail}`);
+      if (i.fix) lines.push(`     ${' '.repeat(width)}  → ${i.fix}`);
     }
   }
   lines.push(
