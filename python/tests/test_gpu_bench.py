@@ -107,6 +107,18 @@ def test_a_short_budget_skips_later_parts_and_says_so():
     assert run["name"] == "run" and {s["section"] for s in run["skipped"]} >= {"correctness", "model", "baseline", "variants", "evaluate"}
 
 
+def test_a_failing_part_is_an_error_line_and_the_run_goes_on(tmp_path):
+    bad = tmp_path / "config.json"
+    bad.write_text(json.dumps({"model_type": "no-such-architecture", "hidden_size": 64}))  # transformers cannot build it
+    code, lines, stderr = bench([*CPU_RUN, "--config", str(bad), "--sections", "memory_plan,baseline,summary", "--budget-s", "300"])
+    assert code == 0, stderr
+    errors = [line for line in lines if "error" in line]
+    assert len(errors) == 1 and errors[0]["section"] == "model" and errors[0]["oom"] is False
+    run = lines[-1]
+    assert run["name"] == "run" and [e["section"] for e in run["errors"]] == ["model"]
+    assert {"section": "baseline", "reason": "the model was not built"} in run["skipped"]
+
+
 def test_cuda_without_a_gpu_is_a_clear_error():
     import torch
 

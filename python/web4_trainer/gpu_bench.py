@@ -153,20 +153,23 @@ def load_config(name_or_path: str | None) -> tuple[dict[str, Any], Path]:
     return {k: v for k, v in raw.items() if not k.startswith("_")}, path
 
 
-def memory_plan(cfg: dict[str, Any], rank: int = 16) -> dict[str, Any]:
-    """Bytes for LoRA training of a Qwen2-shaped base in bf16, from its config.
+def memory_plan(cfg: dict[str, Any], rank: int = 16, lora_dropout: bool = True) -> dict[str, Any]:
+    """Bytes for LoRA training of a Qwen2-shaped base in bf16, from its config (h hidden, i
+    intermediate, kv = KV heads × head_dim, L layers, V vocabulary).
 
     * weights: every parameter in bf16 (2 B).
     * LoRA r on q,k,v,o,gate,up,down: r·(in + out) per module; PEFT keeps adapter weights in fp32
       on a bf16 base: param + grad + AdamW m + v = 16 B per LoRA parameter.
-    * activations kept for the backward pass, per token per layer, no checkpointing (counted
-      tensor by tensor; bf16 = 2 B, fp32 = 4 B): both RMSNorms (fp32 input + bf16 output, 6h
-      each), the fp32 copy of the input every fp32 LoRA module makes (q,k,v,o: 4·4h;
-      gate,up: 2·4h; down: 4i), RoPE and flash-attention q,k,v,out (8h + 8kv), the MLP's gate,
-      up, silu and product (8i) -> 44h + 8kv + 12i bytes. Plus the logits at the end: bf16
-      logits, their fp32 copy, the fp32 log-softmax and gradient ≈ 14·vocab bytes per token.
-    * with gradient checkpointing (per layer): 2h bytes per layer per token kept, plus one layer's
-      activations being recomputed, plus the logits.
+    * activations autograd keeps for the backward pass, per token per layer, no checkpointing,
+      counted tensor by tensor (bf16 2 B, fp32 4 B): each RMSNorm its fp32 input and bf16 output
+      (2 × 6h); each LoRA module the fp32 copy of its input (PEFT casts it to the adapter's dtype)
+      and, with dropout, the dropout mask (5 B per input element, 4 B without dropout: q,k,v,o,
+      gate,up 6 × 5h, down 5i); RoPE q,k and their rotated halves (4h + 4kv); flash attention q,
+      k, v, out (4h + 4kv); o_proj's input (2h); the MLP's gate, up, silu and product (8i)
+      -> 52h + 8kv + 13i bytes (46h + 8kv + 12i without dropout). Plus, once, the logits: bf16
+      logits, the fp32 copy the loss makes, fp32 log-softmax and its gradient ≈ 14·V bytes.
+    * with gradient checkpointing (every layer): its bf16 input (2h per layer per token), plus
+      one layer's activations while it is recomputed, plus the logits.
     """
     h, i, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
     heads, kv_heads, vocab = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["vocab_size"]
@@ -178,7 +181,8 @@ def memory_plan(cfg: dict[str, Any], rank: int = 16) -> dict[str, Any]:
     lora = L * lora_per_layer
     weights_gib = params * 2 / 2**30
     lora_state_gib = lora * 16 / 2**30
-    layer_act = 44 * h + 8 * kv + 12 * i
+    lora_in = 5 if lora_dropout else 4
+    layer_act = 12 * h + lora_in * 6 * h + (4 * h + 4 * kv) + (4 * h + 4 * kv) + 2 * h + 8 * i + lora_in * i
     logits = 14 * vocab
     act_tok = L * layer_act + logits
     act_tok_ckpt = L * 2 * h + layer_act + logits
@@ -189,6 +193,7 @@ def memory_plan(cfg: dict[str, Any], rank: int = 16) -> dict[str, Any]:
         "lora_state_gib": round(lora_state_gib, 2),
         "act_mib_per_token": round(act_tok / 2**20, 2),
         "act_mib_per_token_checkpointing": round(act_tok_ckpt / 2**20, 2),
+        "act_formula": "L·(52h + 8kv + 13i) + 14·V bytes per token (LoRA dropout on)" if lora_dropout else "L·(46h + 8kv + 12i) + 14·V bytes per token",
         "gpus": {},
     }
     for gpu, gib in GPUS_GIB.items():
@@ -258,17 +263,21 @@ class Bench:
             self.skipped.append({"section": section, "name": label, "reason": reason})
             self.emit(section, name=label, skipped=True, reason=reason)
             return None
+        failed = False
         try:
             return fn()
         except Exception as e:  # noqa: BLE001 - every part reports and the run goes on
+            failed = True
             oom = _is_oom(e)
             msg = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:500]
             print(f"[bench-gpu] {label} failed:", file=sys.stderr)
             traceback.print_exc()
             self.errors.append({"section": section, "name": label, "error": msg, "oom": oom})
             self.emit(section, name=label, error=msg, oom=oom)
-            _free_cuda(self.device)
             return None
+        finally:
+            if failed:  # here, not in the except block: its traceback holds the failed part's tensors
+                _free_cuda(self.device)
 
     def sync(self) -> None:
         if self.device == "cuda":
@@ -349,7 +358,7 @@ def section_env(b: Bench) -> None:
 def section_memory_plan(b: Bench) -> None:
     for name in ("qwen2.5-coder-7b", "qwen2.5-coder-14b", "qwen2.5-coder-32b"):
         cfg, _ = load_config(name)
-        plan = memory_plan(cfg, b.args.rank)
+        plan = memory_plan(cfg, b.args.rank, lora_dropout=b.args.lora_dropout > 0)
         b.emit("memory_plan", model=name, lora_rank=b.args.rank, **plan)
 
 
@@ -603,16 +612,17 @@ def _configure(b: Bench, v: Variant) -> Callable[[], None]:
         torch.backends.cuda.matmul.allow_tf32 = True
         undo.append(lambda: setattr(torch.backends.cuda.matmul, "allow_tf32", before))
     if v.lora_dropout is not None:
-        drops = [m for name, m in model.named_modules() if name.endswith("lora_dropout.default")]
-        saved = [getattr(m, "p", None) for m in drops]
-        for m in drops:
-            if hasattr(m, "p"):
-                m.p = v.lora_dropout
+        # What PEFT builds for that dropout: nn.Identity for 0 (no mask, no copy), else nn.Dropout.
+        holders = [m.lora_dropout for m in model.modules() if isinstance(getattr(m, "lora_dropout", None), torch.nn.ModuleDict)]
+        saved = [dict(h.items()) for h in holders]
+        for h in holders:
+            for key in list(h.keys()):
+                h[key] = torch.nn.Dropout(p=v.lora_dropout) if v.lora_dropout > 0 else torch.nn.Identity()
 
         def restore() -> None:
-            for m, p in zip(drops, saved):
-                if p is not None:
-                    m.p = p
+            for h, old in zip(holders, saved):
+                for key, mod in old.items():
+                    h[key] = mod
 
         undo.append(restore)
     model.train()
@@ -620,6 +630,8 @@ def _configure(b: Bench, v: Variant) -> Callable[[], None]:
     def undo_all() -> None:
         for f in reversed(undo):
             f()
+        for p in _lora_params(model):  # a failed variant leaves its gradients behind
+            p.grad = None
 
     return undo_all
 
@@ -739,12 +751,13 @@ def section_variants(b: Bench, only_first: bool) -> None:
 
 
 def token_budget(b: Bench) -> int:
-    """``--token-budget``, or by GPU memory: 8192 tokens per micro-batch where ≥ 100 GiB (H200),
-    else 4096 (an 80 GiB H100: see memory_plan)."""
+    """``--token-budget``, or by GPU memory: 4096 tokens per micro-batch where ≥ 100 GiB (H200:
+    ~56 GiB of activations for the 7B by memory_plan; the 2x variant tries 8192), else 2048
+    (an 80 GiB H100)."""
     if b.args.token_budget:
         return int(b.args.token_budget)
     gib = b.results.get("env", {}).get("memory_gib")
-    return 4096 if gib is not None and gib < 100 else 8192
+    return 2048 if gib is not None and gib < 100 else 4096
 
 
 def _selected_variants(b: Bench) -> list[Variant]:
@@ -808,6 +821,11 @@ def section_summary(b: Bench) -> None:
         b.emit("summary", name="trainer.gpu_epoch_s", value=best["epoch_s"], unit="s", samples=best["epoch_samples"], baseline=TARGET_EPOCH_S,
                baseline_name="target for 200 samples", target="< 30 s", **{"pass": best["epoch_s"] < TARGET_EPOCH_S}, peak_mem_gib=best["peak_mem_gib"],
                variant=best["variant"], **common)
+        ev = b.results.get("evaluate")
+        if ev:
+            r = ev["tokens_per_s"] / tps
+            b.emit("summary", name="trainer.gpu_eval_vs_train", value=round(r, 2), unit="x", baseline=tps, baseline_name="best training tokens/s",
+                   eval_tokens_per_s=ev["tokens_per_s"], target=">= 3x", **{"pass": r >= TARGET_EVAL_VS_TRAIN}, variant=best["variant"], **common)
         b.emit("summary", name="recommendation", variant=best["variant"],
                settings={k: best[k] for k in ("batching", "attention", "token_budget", "fused_adamw", "gradient_checkpointing", "lora_bf16", "tf32", "answer_logits", "lora_dropout_used", "compile")},
                ranking=[[r["variant"], r["tokens_per_s"]] for r in sorted(b.variant_results, key=lambda r: -r["tokens_per_s"])])
@@ -866,7 +884,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-length", type=int, default=2048, help="longest sample, and the recipe baseline's padding")
     p.add_argument("--rank", type=int, default=16)
     p.add_argument("--lora-dropout", type=float, default=0.05, help="the trainer's default 0.05")
-    p.add_argument("--token-budget", type=int, default=None, help="tokens per micro-batch of the variants (padded or packed); default 8192 on a GPU of >= 100 GiB, else 4096")
+    p.add_argument("--token-budget", type=int, default=None, help="tokens per micro-batch of the variants (padded or packed); default 4096 on a GPU of >= 100 GiB, else 2048")
     p.add_argument("--accumulation", type=int, default=1, help="micro-batches per optimizer step in the variants")
     p.add_argument("--baseline-samples", type=int, default=24, help="micro-steps of the recipe baseline timed (after 4 warm-up)")
     p.add_argument("--current-samples", type=int, default=48, help="samples of today's train_loop timed (after 4 warm-up)")
