@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const out = join(REPO, 'dist', 'test-bundles', `gateway-${process.pid}`);
 const root = mkdtempSync(join(tmpdir(), 'web4-gateway-app-'));
 const ollamaUrl = process.env.WEB4_SERVICES__OLLAMA__URL ?? inject('ollamaUrl');
+// The bundle composes the whole gateway: the router trains on the repository's routing examples.
+writeFileSync(join(root, 'web4.config.json'), JSON.stringify({ gateway: { routing: { examples: join(REPO, 'examples/routing/examples.yaml') } } }));
 
 beforeAll(() => {
   execFileSync(process.execPath, [join(REPO, 'tools/build-app.mjs'), 'gateway', '--outdir', out], { cwd: REPO, stdio: 'pipe' });
@@ -42,6 +44,7 @@ it('serves a query, records it, and exits 0 on SIGTERM', async () => {
   const response = await fetch(`${url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: config.models.baseModel, prompt: 'Hi', stream: false, options: { num_predict: 4 } }) });
   expect(response.status).toBe(200);
   const id = response.headers.get('x-web4-query-id');
+  expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/gen_ai_client_operation_duration_seconds_count\{[^}]*\} 1/);
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
   expect(stdout).toMatch(/gateway stopped \(SIGTERM\)/);

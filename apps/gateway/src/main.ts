@@ -1,5 +1,5 @@
 import { createLogger, isWeb4Error, loadConfig, resolvePaths } from '@web4/core';
-import { closeOnSignal, describeGateway, openGateway } from '@web4/serving-gateway';
+import { closeOnSignal, describeGateway, gatewayParts, openGateway } from '@web4/serving-gateway';
 import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -24,17 +24,27 @@ async function main(argv: string[]): Promise<number> {
   const { config } = loadConfig({ ...(args.root !== undefined ? { root: args.root } : {}), ...(args.config !== undefined ? { configFile: args.config } : {}) });
   const paths = resolvePaths(config);
   const logger = createLogger({ file: resolve(paths.logsDir, 'gateway.log'), level: config.logging.level, console: false, name: 'gateway' });
+  const parts = await gatewayParts({ config, paths, logger });
   const gateway = await openGateway({
     config,
     paths,
     logger,
+    router: parts.router,
+    retriever: parts.retriever,
+    observers: parts.observers,
+    routes: parts.routes,
+    publicRoutes: parts.publicRoutes,
     ...(args.port !== undefined ? { port: args.port } : {}),
     ...(args.host !== undefined ? { host: args.host } : {}),
     ...(args.ollamaUrl !== undefined ? { ollamaUrl: args.ollamaUrl } : {}),
+  }).catch(async (error: unknown) => {
+    await parts.close();
+    throw error;
   });
   const say = (line: string) => process.stdout.write(line + '\n');
-  for (const line of describeGateway(gateway, { ollamaUrl: gateway.ollamaUrl, tokenRequired: gateway.tokenRequired, tokenEnv: config.gateway.tokenEnv })) say(line);
+  for (const line of describeGateway(gateway, { ollamaUrl: gateway.ollamaUrl, tokenRequired: gateway.tokenRequired, tokenEnv: config.gateway.tokenEnv, dashboard: true })) say(line);
   const signal = await closeOnSignal(gateway, (s) => say(`${s}: stopping…`));
+  await parts.close();
   say(`gateway stopped (${signal})`);
   return 0;
 }

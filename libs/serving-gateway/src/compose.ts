@@ -1,5 +1,8 @@
-import { ServiceError, type Logger, type StatePaths, type Web4Config } from '@web4/core';
+import { ServiceError, type Clock, type Logger, type StatePaths, type Web4Config } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
+import { DASHBOARD_PUBLIC_PATHS, dashboardRoutes } from './dashboard/dashboard-routes.js';
+import { GatewayMetrics } from './metrics.js';
+import { createGatewayRouting } from './router/gateway-routing.js';
 import { startGateway } from './server.js';
 import type { ContextRetriever, GatewayObserver, QueryRouter, RouteHandler, RunningGateway } from './types.js';
 
@@ -25,6 +28,47 @@ export interface OpenGatewayOptions {
   routes?: Record<string, RouteHandler>;
   /** Paths of `routes` served without the token (GatewayOptions.publicRoutes). */
   publicRoutes?: readonly string[];
+  clock?: Clock;
+}
+
+/** Everything the product's gateway serves besides the Ollama API, ready for openGateway / startGateway. */
+export interface GatewayParts {
+  router: QueryRouter;
+  retriever: ContextRetriever;
+  metrics: GatewayMetrics;
+  observers: GatewayObserver[];
+  routes: Record<string, RouteHandler>;
+  publicRoutes: readonly string[];
+  /** Closes the metrics' databases, the tiers and the embedding model (idempotent). */
+  close(): Promise<void>;
+}
+
+/**
+ * The parts of the gateway as `web4 gateway`, apps/gateway and `npm start` serve it: the
+ * Training-First router and the retrieval tiers (config.gateway.routing), Prometheus metrics on
+ * /metrics, the dashboard on / (its figures on /api/dashboard, token-protected). One composition,
+ * so that the demo's gateway is the production one.
+ */
+export async function gatewayParts(o: { config: Web4Config; paths: StatePaths; logger?: Logger; clock?: Clock; chromaUrl?: string }): Promise<GatewayParts> {
+  const routing = await createGatewayRouting({ config: o.config, paths: o.paths, ...(o.logger ? { logger: o.logger } : {}), ...(o.chromaUrl ? { chromaUrl: o.chromaUrl } : {}) });
+  const metrics = new GatewayMetrics({ paths: o.paths, ...(o.clock ? { clock: o.clock } : {}), ...(o.logger ? { logger: o.logger } : {}) });
+  let closed: Promise<void> | undefined;
+  return {
+    router: routing.router,
+    retriever: routing.retriever,
+    metrics,
+    observers: [metrics],
+    routes: { ...dashboardRoutes({ config: o.config, paths: o.paths, ...(o.clock ? { clock: o.clock } : {}) }), '/metrics': metrics.handler },
+    publicRoutes: DASHBOARD_PUBLIC_PATHS,
+    close: () =>
+      (closed ??= (async () => {
+        try {
+          metrics.close();
+        } finally {
+          await routing.close();
+        }
+      })()),
+  };
 }
 
 /**
@@ -43,6 +87,7 @@ export async function openGateway(o: OpenGatewayOptions): Promise<RunningGateway
     ...(o.port !== undefined ? { port: o.port } : {}),
     ...(token ? { token } : {}),
     ...(o.logger ? { logger: o.logger } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
     ...(o.router ? { router: o.router } : {}),
     ...(o.retriever ? { retriever: o.retriever } : {}),
     ...(o.observers ? { observers: o.observers } : {}),
@@ -92,11 +137,12 @@ export async function closeOnSignal(gateway: RunningGateway, onSignal?: (signal:
 }
 
 /** The lines a person starting the gateway needs: where it listens, where Ollama is, whether a token is required. */
-export function describeGateway(gateway: RunningGateway, o: { ollamaUrl: string; tokenRequired: boolean; tokenEnv: string }): string[] {
+export function describeGateway(gateway: RunningGateway, o: { ollamaUrl: string; tokenRequired: boolean; tokenEnv: string; dashboard?: boolean }): string[] {
   return [
     `Gateway listening on ${gateway.url} (Ollama API; point any Ollama client at it, e.g. OLLAMA_HOST=${gateway.url})`,
     `  answers from Ollama at ${o.ollamaUrl}; every query is recorded; POST ${gateway.url}/api/feedback rates an answer by its x-web4-query-id`,
     o.tokenRequired ? `  every request needs "Authorization: Bearer <token>" (the token in ${o.tokenEnv})` : '  no token required (loopback address only)',
+    ...(o.dashboard ? [`  dashboard: ${gateway.url}/ in a browser; Prometheus metrics: ${gateway.url}/metrics`] : []),
     '  Ctrl-C (SIGINT) or SIGTERM stops it.',
   ];
 }

@@ -1,6 +1,6 @@
 import { formatContext, servingPrompt } from '@web4/canary-suite';
 import type { Logger, Web4Config } from '@web4/core';
-import { randomUUID } from 'node:crypto';
+import { newQueryId } from '@web4/metrics-store';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { parseJsonObject, readBody } from './body.js';
@@ -16,7 +16,8 @@ export const QUERY_TYPE_HEADER = 'x-web4-query-type';
 
 /** Everything measured about one query while it is served; recorded once, when it ends. */
 export class QueryState {
-  readonly queryId = randomUUID();
+  /** Time-ordered (UUIDv7): appends to query_metrics' id index instead of writing random pages. */
+  readonly queryId = newQueryId();
   readonly started = performance.now();
   stream = true;
   requestedModel = '';
@@ -145,6 +146,7 @@ export function questionOf(endpoint: GatewayEndpoint, body: Record<string, unkno
 
 /** Ask the router; when it says retrieve, put the retrieved items into the prompt and record the tiers that reached it. */
 export async function addContext(q: QueryState, body: Record<string, unknown>, signal: AbortSignal, deps: QueryRouteDeps): Promise<void> {
+  addServingSystem(q, body, deps.config.serving.systemPrompt);
   const decision = await decide(q.question, signal, deps);
   if (!decision.retrieve || !deps.retriever) return;
   const started = performance.now();
@@ -168,6 +170,21 @@ export async function addContext(q: QueryState, body: Record<string, unknown>, s
     messages[last] = { ...messages[last], content: prompt };
     body.messages = messages;
   }
+}
+
+/**
+ * The served system prompt (config.serving.systemPrompt, the one `web4 ask`, the canaries and the
+ * morning check use) when the client sent none of its own: users are served as the model is judged.
+ */
+function addServingSystem(q: QueryState, body: Record<string, unknown>, system: string): void {
+  if (!system) return;
+  if (q.endpoint === 'generate') {
+    if (typeof body.system !== 'string' || body.system === '') body.system = system;
+    return;
+  }
+  const messages = body.messages as Array<Record<string, unknown>> | undefined;
+  if (!Array.isArray(messages) || messages.some((m) => m.role === 'system')) return;
+  body.messages = [{ role: 'system', content: system }, ...messages];
 }
 
 async function decide(question: string, signal: AbortSignal, deps: QueryRouteDeps): Promise<RouteDecision> {

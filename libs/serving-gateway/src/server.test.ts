@@ -343,6 +343,25 @@ describe('gateway faults', () => {
   });
 });
 
+describe('GET /: the dashboard for browsers, Ollama\'s liveness answer for everyone else', () => {
+  it('an Ollama client (no Accept: text/html, or HEAD) gets "Ollama is running"; a browser gets the page', async () => {
+    const t = tempRoot({ gateway: GATEWAY });
+    const standIn = await startOllamaStandIn();
+    const gateway = await startGateway({ config: t.config, paths: t.paths, ollamaUrl: standIn.url, port: 0, routes: { '/': (_req, res) => void res.end('<html>dashboard</html>') } });
+    try {
+      expect((await call(gateway.url, '/')).text).toBe('Ollama is running');
+      expect((await fetch(`${gateway.url}/`, { method: 'HEAD' })).status).toBe(200);
+      expect(standIn.requests.get('/')).toBe(2);
+      expect((await call(gateway.url, '/', { headers: { accept: 'text/html,application/xhtml+xml' } })).text).toBe('<html>dashboard</html>');
+      expect(standIn.requests.get('/')).toBe(2);
+    } finally {
+      await gateway.close();
+      await standIn.close();
+      t.remove();
+    }
+  });
+});
+
 describe('bearer token', () => {
   it('refuses a non-loopback address without a token, naming the variable to set', async () => {
     const t = tempRoot({ gateway: { ...GATEWAY, tokenEnv: 'MY_GATEWAY_TOKEN' } });
@@ -353,7 +372,7 @@ describe('bearer token', () => {
     t.remove();
   });
 
-  it('with a token: missing or wrong gets 401 on every route (recorded for queries); the right one passes', async () => {
+  it('with a token: missing or wrong gets 401 on every route (no metrics row: strangers cannot fill the database); the right one passes', async () => {
     const t = tempRoot({ gateway: GATEWAY });
     const standIn = await startOllamaStandIn();
     const gateway = await startGateway({
@@ -384,7 +403,7 @@ describe('bearer token', () => {
       await standIn.close();
     }
     const rows = queryRows(t.paths);
-    expect(rows.map((r) => r.error_kind)).toEqual(['unauthorized', 'unauthorized', 'unauthorized', null]);
+    expect(rows.map((r) => r.error_kind)).toEqual([null]);
     t.remove();
   });
 });

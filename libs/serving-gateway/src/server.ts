@@ -145,11 +145,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const isPublic = (method === 'GET' || method === 'HEAD') && publicRoutes.has(path);
       if (auth && !isPublic && !auth.allows(req)) {
         const error = new GatewayHttpError(401, 'unauthorized', `This gateway requires "Authorization: Bearer <token>" with the token in ${settings.tokenEnv} on the gateway's machine.`);
-        if (endpoint) {
-          const failed = new QueryState(endpoint, clock.now());
-          failed.fail(error);
-          record(failed);
-        }
+        // Not a query: no metrics row (an exposed gateway must not let strangers fill the
+        // database); the refusal is counted by the observers' onResponse.
         req.resume();
         sendError(res, 401, error.message, { 'www-authenticate': 'Bearer' });
         return;
@@ -167,7 +164,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return;
       }
       const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
-      if (route && (method === 'GET' || method === 'HEAD')) {
+      // `GET /` is Ollama's liveness check ("Ollama is running", HEAD from its CLI): only a
+      // browser (Accept: text/html) gets the dashboard page; every other client gets Ollama's answer.
+      const ollamaLiveness = path === '/' && (method === 'HEAD' || !/text\/html/i.test(req.headers.accept ?? ''));
+      if (route && !ollamaLiveness && (method === 'GET' || method === 'HEAD')) {
         await route(req, res, new URL(rawUrl, `http://${req.headers.host ?? 'localhost'}`));
         return;
       }

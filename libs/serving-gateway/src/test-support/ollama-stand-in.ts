@@ -66,6 +66,10 @@ function answer(path: string, text: string, _req: IncomingMessage, res: ServerRe
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
+  if (path === '/') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    return void res.end('Ollama is running');
+  }
   if (path === '/api/version') return json(200, { version: '0.0.0-stand-in' });
   if (path === '/api/tags') return json(200, { models: [{ name: MODEL, model: MODEL, digest: 'sha256:0', size: 1 }] });
   if (path !== '/api/chat' && path !== '/api/generate') return json(404, { error: `stand-in: no ${path}` });
