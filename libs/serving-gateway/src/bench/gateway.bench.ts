@@ -81,7 +81,7 @@ const user = loadConfig({ env: process.env }).config;
 const dir = mkdtempSync(join(tmpdir(), 'web4-bench-gateway-'));
 
 try {
-  if (ONLY !== 'latency') await capacity();
+  if (ONLY === undefined || ONLY === 'capacity') await capacity();
   if (ONLY === undefined || ONLY === 'latency' || ONLY === 'pure' || ONLY === 'retrieval') await addedLatency();
 } finally {
   rmSync(dir, { recursive: true, force: true });
