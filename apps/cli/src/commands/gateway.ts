@@ -1,6 +1,4 @@
 import { EXIT_CODES, InputError, MARK, resolveStatePath } from '@web4/core';
-import { closeOnSignal, describeGateway, evaluateRouter, gatewayParts, loadRoutingExamples, openGateway, ROUTER_FLOORS } from '@web4/serving-gateway';
-import { createEmbedder } from '@web4/rag-tiers';
 import type { CommandModule } from 'yargs';
 import { createContext, runCommand, type GlobalArgs } from '../context.js';
 
@@ -18,6 +16,9 @@ interface GatewayArgs extends GlobalArgs {
  */
 async function routerEvaluation(args: GatewayArgs): Promise<number> {
   const ctx = createContext(args);
+  // Loaded on use: the embedding model's packages are heavy for every other command's start.
+  const { evaluateRouter, loadRoutingExamples, ROUTER_FLOORS } = await import('@web4/serving-gateway');
+  const { createEmbedder } = await import('@web4/rag-tiers');
   const routing = ctx.config.gateway.routing;
   const file = resolveStatePath(ctx.config, routing.examples);
   const set = loadRoutingExamples(file);
@@ -49,6 +50,7 @@ async function gateway(args: GatewayArgs): Promise<number> {
   }
   if (args.host !== undefined && args.host.trim() === '') throw new InputError('--host is empty; give an address such as 127.0.0.1.');
   const ctx = createContext(args, 'gateway.log');
+  const { closeOnSignal, describeGateway, gatewayParts, openGateway } = await import('@web4/serving-gateway');
   const parts = await gatewayParts({ config: ctx.config, paths: ctx.paths, logger: ctx.logger });
   const running = await openGateway({
     config: ctx.config,
