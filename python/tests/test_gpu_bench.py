@@ -55,7 +55,10 @@ def test_cpu_run_prints_every_figure(cpu_run):
     assert env["device"] == "cpu" and env["dtype"] == "float32" and env["matmul_tflops"] > 0 and env["torch"]
     assert [m["model"] for m in by["memory_plan"]] == ["qwen2.5-coder-7b", "qwen2.5-coder-14b", "qwen2.5-coder-32b"]
 
-    loss, merged = by["correctness"]
+    packing, loss, merged = by["correctness"]
+    assert packing["name"] == "packing_logits" and packing["pass"] is True and packing["tolerance"] == 1e-5
+    assert set(packing["rel_diff"]) == {"mask", "segments"} and "CUDA only" in packing["varlen"]
+    assert max(packing["rel_diff"].values()) <= 1e-5 and packing["plain_concatenation_rel_diff"] > 0.5
     assert loss["name"] == "tiny_loss_falls" and loss["steps"] == 20 and loss["pass"] is True
     assert loss["last4_mean_loss"] < 0.7 * loss["first_loss"]
     assert merged["name"] == "merged_logits" and merged["pass"] is True
@@ -92,7 +95,7 @@ def test_cpu_run_prints_every_figure(cpu_run):
     assert summary["trainer.gpu_vs_recipe"]["value"] == pytest.approx(best["tokens_per_s"] / base["tokens_per_s"], rel=0.01)
     assert summary["recommendation"]["variant"] == best["variant"]
     run = summary["run"]
-    assert run["errors"] == [] and run["failed_loss_checks"] == [] and run["correctness"] == {"loss_falls": True, "merged_equal": True}
+    assert run["errors"] == [] and run["failed_loss_checks"] == [] and run["correctness"] == {"packing_logits": True, "loss_falls": True, "merged_equal": True}
 
 
 def test_a_short_budget_skips_later_parts_and_says_so():
@@ -102,6 +105,7 @@ def test_a_short_budget_skips_later_parts_and_says_so():
     assert sections[:4] == ["env", "memory_plan", "memory_plan", "memory_plan"]  # arithmetic always runs
     skipped = [line for line in lines if line.get("skipped") is True]
     assert {s["section"] for s in skipped} == {"correctness", "model"}
+    assert [s["name"] for s in skipped if s["section"] == "correctness"] == ["packing_logits", "correctness"]
     assert all("time budget" in s["reason"] for s in skipped)
     run = lines[-1]
     assert run["name"] == "run" and {s["section"] for s in run["skipped"]} >= {"correctness", "model", "baseline", "variants", "evaluate"}

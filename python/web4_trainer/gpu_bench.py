@@ -8,9 +8,12 @@ fails prints an ``error`` line and the run goes on. One JSON object per line on 
 ``env``          device, versions, the dense bf16 peak by device name, a measured bf16 matmul.
 ``memory_plan``  arithmetic only: weights, LoRA + AdamW state and activations per token for the
                  7B, 14B and 32B bases (bundled configs) on one 80 GiB and one 141 GB GPU.
-``correctness``  the tiny llama (tiny_model.py) trained 20 steps by ``train.train`` on this
-                 device (the loss must fall), its adapter merged by ``export.export``, the
-                 merged model loaded back: logits = base + adapter within the dtype's tolerance.
+``correctness``  packing on this device: a tiny qwen2's logits for 5 samples packed in one row
+                 (every packed attention: mask, segments, and varlen on CUDA) equal each sample
+                 run alone, and a plain concatenation does not; the tiny llama
+                 (tiny_model.py) trained 20 steps by ``train.train`` on this device (the loss
+                 must fall), its adapter merged by ``export.export``, the merged model loaded
+                 back: logits = base + adapter within the dtype's tolerance.
 ``baseline``     the plan's recipe via ``train.train_loop``: every sample padded to
                  ``--max-length`` (2048), batch 1, gradient accumulation 4, after a warm-up.
 ``current``      the trainer as it runs today (``train_loop``: batch 1, grad accumulation 4,
@@ -410,7 +413,7 @@ def section_correctness(b: Bench) -> None:
         # METHOD.md: bf16 operands land between 1e-3 and 1e-2; fp32 far under 1e-3.
         tol = 2e-2 if dt == torch.bfloat16 else 1e-4
         ok = all(v <= tol for v in rel.values()) and moved > 10 * tol
-        b.results["correctness"] = {"loss_falls": falls, "merged_equal": ok}
+        b.results.setdefault("correctness", {}).update(loss_falls=falls, merged_equal=ok)
         b.emit("correctness", name="tiny_loss_falls", steps=done["steps"], first_loss=round(first, 4), last4_mean_loss=round(last, 4),
                target="mean of the last 4 steps < 0.7 × the first", **{"pass": falls}, device=b.device, dtype=str(dt).replace("torch.", ""))
         b.emit("correctness", name="merged_logits", rel_diff=rel, adapter_moved_logits=round(moved, 4), tolerance=tol,
@@ -418,6 +421,50 @@ def section_correctness(b: Bench) -> None:
                **{"pass": ok}, dtype=str(dt).replace("torch.", ""))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def packing_logits_check(device: str) -> dict[str, Any]:
+    """A tiny qwen2 (large initial weights, so attention is far from uniform) on ``device``: the
+    logits of 5 samples packed in one row, for each packed attention, against each sample run
+    alone; and a plain concatenation (no sample boundaries) as the control that must differ."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    raw, _ = load_config("tiny")
+    dt = _dtype(device)
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = AutoModelForCausalLM.from_config(AutoConfig.for_model(**raw), dtype=dt, attn_implementation="sdpa").eval()
+    ex = synthetic_examples(5, 40, raw["vocab_size"], 128, seed=3)
+    modes = ["mask", "segments"] + ([] if varlen_available(device) else ["varlen"])
+    rel: dict[str, float] = {}
+    with torch.no_grad():
+        ref = torch.cat([model(input_ids=torch.tensor([e.input_ids], device=device), use_cache=False).logits[0].float() for e in ex])
+        varlen_note = "checked" if "varlen" in modes else varlen_available(device)
+        for mode in modes:
+            set_attn_implementation(model, attn_implementation(mode))
+            batch = _to_device(collate_packed(ex, mode), device)
+            batch.pop("labels")
+            try:
+                rel[mode] = float((model(**batch).logits[0].float() - ref).norm() / ref.norm())
+            except Exception as e:  # noqa: BLE001 - the kernel may refuse this shape/torch; the others still count
+                if mode != "varlen":
+                    raise
+                varlen_note = f"error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
+        set_attn_implementation(model, "sdpa")
+        row = collate_packed(ex, "mask")["input_ids"].to(device)
+        control = float((model(input_ids=row, use_cache=False).logits[0].float() - ref).norm() / ref.norm())
+    tol = 2e-2 if dt == torch.bfloat16 else 1e-5
+    ok = all(v <= tol for v in rel.values()) and control > 10 * tol
+    return {"rel_diff": rel, "plain_concatenation_rel_diff": round(control, 4), "tolerance": tol, "pass": ok,
+            "varlen": varlen_note, "dtype": str(dt).replace("torch.", "")}
+
+
+def section_packing(b: Bench) -> None:
+    res = packing_logits_check(b.device)
+    b.results.setdefault("correctness", {})["packing_logits"] = res["pass"]
+    b.emit("correctness", name="packing_logits", **res,
+           target="‖packed − each sample alone‖ / ‖alone‖ ≤ tolerance for every packed attention; a plain concatenation > 10 × tolerance")
 
 
 def build_model(b: Bench) -> None:
@@ -852,6 +899,7 @@ def run(args: argparse.Namespace, streams: list[TextIO]) -> int:
     if "memory_plan" in wanted:
         b.guarded("memory_plan", always, lambda: section_memory_plan(b))
     if "correctness" in wanted:
+        b.guarded("correctness", 5, lambda: section_packing(b), name="packing_logits")
         b.guarded("correctness", args.correctness_need_s, lambda: section_correctness(b))
     model_parts = wanted & {"baseline", "current", "variants", "evaluate"}
     if model_parts:
