@@ -41,6 +41,7 @@ import { MetricsStore } from '@web4/metrics-store';
 import { indexCorpus } from '@web4/pdca-indexer';
 import { createEmbedder, openRag } from '@web4/rag-tiers';
 import { createGatewayRouting } from '../router/gateway-routing.js';
+import { GatewayMetrics } from '../metrics.js';
 import { loadRoutingExamples } from '../router/routing-examples.js';
 import { startGateway } from '../server.js';
 import { startOllamaStandIn } from '../test-support/ollama-stand-in.js';
@@ -207,7 +208,9 @@ async function addedLatency(): Promise<void> {
     const proxy = await startTimingProxy(o.url!);
     const routing = await createGatewayRouting({ config: always, paths });
     const retrievals: number[] = [];
-    const trained = await startGateway({ config: never, paths, ollamaUrl: proxy.url, port: 0 });
+    // As deployed: with the Prometheus metrics observing every query.
+    const metrics = new GatewayMetrics({ paths });
+    const trained = await startGateway({ config: never, paths, ollamaUrl: proxy.url, port: 0, observers: [metrics], routes: { '/metrics': metrics.handler } });
     const retrieving = await startGateway({
       config: always,
       paths,
@@ -215,7 +218,7 @@ async function addedLatency(): Promise<void> {
       port: 0,
       router: routing.router,
       retriever: routing.retriever,
-      observers: [{ onQuery: (e: GatewayQueryEvent) => void (e.routed === 'retrieval' && retrievals.push(e.retrievalMs)) }],
+      observers: [metrics, { onQuery: (e: GatewayQueryEvent) => void (e.routed === 'retrieval' && retrievals.push(e.retrievalMs)) }],
     });
     const questions = loadRoutingExamples(resolveStatePath(user, user.gateway.routing.examples)).examples.map((e) => e.query);
     const model = user.models.baseModel;
@@ -237,6 +240,7 @@ async function addedLatency(): Promise<void> {
       await retrieving.close();
       await routing.close();
       await proxy.close();
+      metrics.close();
     }
   } finally {
     await Promise.all([chroma.down(), ollama.down()]);
