@@ -332,3 +332,42 @@ describe('state gauges read from the state root (real SQLite, written through me
     expect(metricFamilies(text).has('web4_state_read_up')).toBe(false);
   });
 });
+
+describe('GET /metrics on a running gateway (startGateway, a local Ollama stand-in, a temporary state root)', () => {
+  it('counts what the gateway served, and reads the state root the gateway writes', async () => {
+    const { startGateway } = await import('./server.js');
+    const { startOllamaStandIn } = await import('./test-support/ollama-stand-in.js');
+    const { tempRoot: gatewayRoot } = await import('./test-support/temp-root.js');
+    const t = gatewayRoot();
+    const standIn = await startOllamaStandIn();
+    const metrics = new GatewayMetrics({ paths: t.paths, stateCacheMs: 0 });
+    const gateway = await startGateway({ config: t.config, paths: t.paths, ollamaUrl: standIn.url, port: 0, observers: [metrics], routes: { '/metrics': metrics.handler } });
+    try {
+      const chat = (model: string, stream: boolean) =>
+        fetch(`${gateway.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'Say hello' }] }) });
+      expect((await chat('web4-base', false)).status).toBe(200);
+      const streamed = await chat('web4-base', true);
+      await streamed.text();
+      expect(streamed.status).toBe(200);
+      expect((await chat('no-such-model', false)).status).toBe(404);
+      const r = await fetch(`${gateway.url}/metrics`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      const s = parsePrometheusText(await r.text());
+      expect(valueOf(s, 'web4_gateway_queries_total', { endpoint: 'chat', routed: 'trained', status_class: '2xx' })).toBe(2);
+      expect(valueOf(s, 'web4_gateway_queries_total', { endpoint: 'chat', routed: 'trained', status_class: '4xx' })).toBe(1);
+      expect(valueOf(s, 'web4_gateway_errors_total', { error_type: 'unknown_model' })).toBe(1);
+      // The stand-in's counts (prompt_eval_count 7, eval_count 2), as Ollama reports them.
+      expect(valueOf(s, 'gen_ai_client_token_usage_sum', { gen_ai_token_type: 'output', gen_ai_request_model: 'web4-base', gen_ai_response_model: 'web4-base:latest' })).toBe(4);
+      expect(valueOf(s, 'gen_ai_client_operation_time_to_first_chunk_seconds_count', { gen_ai_request_model: 'web4-base', gen_ai_response_model: 'web4-base:latest' })).toBe(2);
+      expect(valueOf(s, 'web4_gateway_query_category_total', { category: 'pure_trained' })).toBe(3);
+      expect(valueOf(s, 'web4_gateway_http_responses_total', { route: '/api/chat', status_class: '2xx' })).toBe(2);
+      expect(valueOf(s, 'web4_state_read_up')).toBe(1);
+    } finally {
+      await gateway.close();
+      metrics.close();
+      await standIn.close();
+      t.remove();
+    }
+  });
+});
