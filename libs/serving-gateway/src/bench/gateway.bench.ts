@@ -9,7 +9,10 @@
  *    its own, with its Prometheus metrics and query logger as deployed) in front of a local
  *    Ollama-API stand-in that answers at once; baseline: the same loop against the stand-in
  *    directly. Rounds alternate (baseline, gateway, …; 3 each) and the median round counts. Target
- *    ≥ 2,000 requests/s at p99 ≤ 10 ms. Then `serving-gateway.capacity_rows`: the query_metrics
+ *    ≥ 2,000 requests/s at p99 ≤ 10 ms. Before it, `serving-gateway.added_latency_p99.instant_upstream`:
+ *    one client calling the gateway and the stand-in in turn (BENCH_SEQUENTIAL_PAIRS, 3,000), the
+ *    gateway's added latency with no model time, beside the bench process's event-loop delay.
+ *    Then `serving-gateway.capacity_rows`: the query_metrics
  *    rows in the gateway's SQLite file after it closed, against the requests it was sent (every
  *    request one row).
  * 2. Added latency against a real Ollama (the bench starts its own, and Chroma, on free ports, with
@@ -32,6 +35,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +58,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 30);
 const RETRIEVAL_PAIRS = Number(process.env.BENCH_RETRIEVAL_PAIRS ?? 15);
 const NUM_PREDICT = Number(process.env.BENCH_NUM_PREDICT ?? 2);
+const SEQUENTIAL_PAIRS = Number(process.env.BENCH_SEQUENTIAL_PAIRS ?? 3000);
+let sentSequential = 0;
 const CONTEXT_CHARS = Number(process.env.BENCH_CONTEXT_CHARS ?? 800);
 /** capacity | latency (both latency parts) | pure | retrieval; default everything. */
 const ONLY = process.env.BENCH_ONLY;
@@ -113,6 +119,7 @@ async function capacity(): Promise<void> {
     log(`capacity: gateway ${url} (pid ${child.pid}) → stand-in ${standIn.url}, ${CONCURRENCY} clients, ${SECONDS} s rounds`);
     await closedLoop(`${standIn.url}/api/chat`, body, { concurrency: CONCURRENCY, seconds: 1 });
     await round_(url); // warm-up (JIT, connections, SQLite file)
+    await sequentialPairs(url, standIn.url, body);
     const direct: LoadResult[] = [];
     const gateway: LoadResult[] = [];
     for (let i = 0; i < 3; i++) {
@@ -147,6 +154,7 @@ async function capacity(): Promise<void> {
   const store = MetricsStore.open(resolvePaths(loadConfig({ root, env: {} }).config).metricsDb);
   const rows = store.countQueries();
   store.close();
+  sentToGateway += sentSequential;
   emit({
     bench: 'serving-gateway.capacity_rows',
     value: rows,
@@ -156,6 +164,47 @@ async function capacity(): Promise<void> {
     ratio: round(sentToGateway / Math.max(rows, 1), 4),
     target: 'one query_metrics row per request',
     pass: rows === sentToGateway,
+  });
+}
+
+/**
+ * The gateway's added latency with no model time at all: one client, calls in turn to the
+ * gateway and to the stand-in directly (SEQUENTIAL_PAIRS pairs after 200 warm-up pairs). The
+ * bench process's own event-loop delay over the same time is printed beside it: on a shared
+ * machine a process waits for a core now and then, gateway or not.
+ */
+async function sequentialPairs(gatewayUrl: string, standInUrl: string, body: string): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const added: number[] = [];
+  const direct: number[] = [];
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  for (let i = 0; i < SEQUENTIAL_PAIRS + 200; i++) {
+    if (i === 200) loop.enable();
+    const g = await post(`${gatewayUrl}/api/chat`, body, agent);
+    const d = await post(`${standInUrl}/api/chat`, body, agent);
+    if (g.status !== 200 || d.status !== 200) throw new Error(`sequential pairs: HTTP ${g.status} / ${d.status}`);
+    if (i >= 200) {
+      added.push(g.ms - d.ms);
+      direct.push(d.ms);
+    }
+  }
+  loop.disable();
+  agent.destroy();
+  sentSequential += SEQUENTIAL_PAIRS + 200;
+  const p99 = percentile(added, 99);
+  emit({
+    bench: 'serving-gateway.added_latency_p99.instant_upstream',
+    value: round(p99),
+    unit: 'ms',
+    baseline: round(percentile(direct, 99)),
+    baseline_name: 'the stand-in called directly (p99 of the whole call)',
+    ratio: round(percentile(direct, 99) / Math.max(p99, 0.01)),
+    target: 'p99 <= 2 ms',
+    pass: p99 <= 2,
+    p50_ms: round(percentile(added, 50), 3),
+    baseline_p50_ms: round(percentile(direct, 50), 3),
+    event_loop_delay_p99_ms: round(loop.percentile(99) / 1e6),
+    pairs: added.length,
   });
 }
 
