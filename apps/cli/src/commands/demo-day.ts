@@ -33,32 +33,29 @@ export interface DemoGateway {
 }
 
 /**
- * The whole gateway of this state root, as `web4 gateway` serves it: the Training-First router
- * and the retrieval tiers, Prometheus metrics on /metrics, the dashboard on / (and its figures on
- * /api/dashboard), the query logger and feedback — on the demo's clock.
+ * The gateway of this state root as `web4 gateway` serves it (gatewayParts: the Training-First
+ * router and the retrieval tiers, /metrics, the dashboard on /, the query logger and feedback),
+ * on the demo's clock, on loopback without a token (this machine only).
  */
 export async function startDemoGateway(ctx: CommandContext, o: { ollamaUrl: string; port: number; clock: Clock; maxContextChars: number }): Promise<DemoGateway> {
+  const { gatewayParts, startGateway } = await import('@web4/serving-gateway');
   // The demo's context budget: prompt evaluation dominates a retrieval answer on a small CPU.
   const config = { ...ctx.config, serving: { ...ctx.config.serving, maxContextChars: o.maxContextChars } };
-  const { createGatewayRouting, dashboardRoutes, GatewayMetrics, startGateway } = await import('@web4/serving-gateway');
   const events = new Map<string, GatewayQueryEvent>();
-  const routing = await createGatewayRouting({ config, paths: ctx.paths, logger: ctx.logger });
-  const metrics = new GatewayMetrics({ paths: ctx.paths, clock: o.clock, logger: ctx.logger });
+  const parts = await gatewayParts({ config, paths: ctx.paths, logger: ctx.logger, clock: o.clock });
   try {
     const gateway = await startGateway({
       config,
       paths: ctx.paths,
       ollamaUrl: o.ollamaUrl,
-      // The demo serves this machine only: loopback, no token.
       host: '127.0.0.1',
       port: o.port,
       clock: o.clock,
       logger: ctx.logger,
-      router: routing.router,
-      retriever: routing.retriever,
-      observers: [metrics, { onQuery: (e) => void events.set(e.queryId, e) }],
-      // The dashboard reads the same figures as the reports, as of the demo's clock.
-      routes: { ...dashboardRoutes({ config, paths: ctx.paths, clock: o.clock }), '/metrics': metrics.handler },
+      router: parts.router,
+      retriever: parts.retriever,
+      observers: [...parts.observers, { onQuery: (e) => void events.set(e.queryId, e) }],
+      routes: parts.routes,
     });
     return {
       url: gateway.url,
@@ -67,14 +64,12 @@ export async function startDemoGateway(ctx: CommandContext, o: { ollamaUrl: stri
         try {
           await gateway.close();
         } finally {
-          metrics.close();
-          await routing.close();
+          await parts.close();
         }
       },
     };
   } catch (error) {
-    metrics.close();
-    await routing.close();
+    await parts.close();
     throw error;
   }
 }

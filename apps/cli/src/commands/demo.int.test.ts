@@ -72,7 +72,8 @@ describe('web4 demo', () => {
 
   it('plays each day through the gateway with rated answers, the night, the morning check, the reports and the per-night table', async () => {
     const r = await demoUntilDashboard(['--nights', '2', '--questions', '3', '--port', '0', '--serve'], async (url) => {
-      const page = await fetch(`${url}/`);
+      // A browser asks for HTML; other clients get Ollama's liveness answer on /.
+      const page = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
       const data = (await (await fetch(`${url}/api/dashboard`)).json()) as Row;
       return { page: page.status, type: page.headers.get('content-type'), data };
     });
