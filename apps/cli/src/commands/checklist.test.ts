@@ -89,7 +89,9 @@ describe('web4 checklist on a fresh state root', () => {
     // A check reads; it does not create the databases it looks for.
     expect(existsSync(join(root, 'logs'))).toBe(false);
 
-    const run = await cli(root, ['--json']);
+    // As in the in-process check above: no service URLs from the test run's environment.
+    const noServices = { WEB4_SERVICES__OLLAMA__URL: undefined, WEB4_SERVICES__CHROMA__URL: undefined };
+    const run = await cli(root, ['--json'], noServices);
     expect(run.code).toBe(1);
     const json = JSON.parse(run.out) as Checklist;
     expect(Object.keys(json).sort()).toEqual(['checkedAt', 'complete', 'counts', 'items', 'stateRoot']);
@@ -101,7 +103,7 @@ describe('web4 checklist on a fresh state root', () => {
     }
     expect(json.items.filter((i) => i.section === 'prerequisites').map((i) => i.id)).toEqual(['production-model', 'three-tiers', 'ollama']);
 
-    const text = await cli(root, []);
+    const text = await cli(root, [], noServices);
     expect(text.code).toBe(1);
     expect(text.out).toMatch(/^Prerequisites$/m);
     expect(text.out).toMatch(/^Phase 4 completion checklist$/m);

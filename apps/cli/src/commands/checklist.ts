@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { AdapterRegistry, OllamaModels } from '@web4/rollback';
 import { EXIT_CODES, addDays, atLeast, isoDay, isWeb4Error, resolveStatePath, utcMidnight, type StatePaths, type Web4Config } from '@web4/core';
 import { MetricsStore, FeedbackStore, BASE_VERSION, buildMonitoringReport, buildQueryTypesReport } from '@web4/metrics-store';
 import { repoRoot, servicesFromConfig } from '@web4/local-services';
@@ -84,7 +85,6 @@ function failure(error: unknown): { detail: string; fix?: string } {
 
 const ragTiers = () => import('@web4/rag-tiers');
 const eveningLoop = () => import('@web4/evening-loop');
-const rollback = () => import('@web4/rollback');
 
 export async function buildChecklist(input: ChecklistInput): Promise<Checklist> {
   const { config, paths, now } = input;
@@ -116,7 +116,6 @@ export async function buildChecklist(input: ChecklistInput): Promise<Checklist> 
       const title = 'Production model deployed';
       if (metrics instanceof Error) throw metrics;
       if (ollama.state !== 'running' || !ollama.url) return item('prerequisites', 'production-model', title, 'fail', `cannot check ${name}: Ollama is not running`, 'web4 services up');
-      const { OllamaModels } = await rollback();
       const digests = await new OllamaModels(ollama.url, config.evening.ollamaTimeoutMs).digests();
       if (production === BASE_VERSION) {
         return item('prerequisites', 'production-model', title, 'warn', `no trained version promoted yet: production is the base model ${config.models.baseModel}${digests.has(withTag(config.models.baseModel)) ? '' : ' (not in Ollama)'}`, 'web4 index daily && web4 evening run (a night that passes its gates promotes its version)');
@@ -218,7 +217,6 @@ export async function buildChecklist(input: ChecklistInput): Promise<Checklist> 
 
     await guard('phase4', 'backups', 'Backups', async () => {
       const title = 'Backups';
-      const { AdapterRegistry } = await rollback();
       const adapters = store ? new AdapterRegistry({ config, paths, store, ollamaUrl: ollama.url ?? 'http://127.0.0.1:0' }).backups() : [];
       const ragDir = join(dirname(paths.backupsDir), 'rag'); // where `web4 rag backup` writes by default
       const rag = existsSync(ragDir) ? readdirSync(ragDir).filter((n) => n.startsWith('rag_')).sort().reverse() : [];
