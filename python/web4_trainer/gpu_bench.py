@@ -968,10 +968,9 @@ def main(args: argparse.Namespace) -> int:
             s.flush()
 
 
-if __name__ == "__main__":
-    from .__main__ import main as cli
-
-    sys.exit(cli(["bench-gpu", *sys.argv[1:]]))
-
-
 __all__ = ["Variant", "bf16_peak_tflops", "flops_per_token", "attention_span", "memory_plan", "synthetic_examples", "run", "main", "add_arguments"]
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m web4_trainer.gpu_bench", description="the trainer on one GPU (same as: python -m web4_trainer bench-gpu)")
+    add_arguments(parser)
+    sys.exit(main(parser.parse_args()))
