@@ -63,6 +63,7 @@ def test_cpu_run_prints_every_figure(cpu_run):
     assert loss["last4_mean_loss"] < 0.7 * loss["first_loss"]
     assert merged["name"] == "merged_logits" and merged["pass"] is True
     assert max(merged["rel_diff"].values()) <= merged["tolerance"] < merged["adapter_moved_logits"]
+    assert max(merged["rel_diff_in_serving_dtype"].values()) <= merged["tolerance_in_serving_dtype"]
 
     base = by["baseline"][0]
     assert base["padding"] == "max_length" and base["pad_to"] == 128 and base["batch_size"] == 1 and base["grad_accumulation"] == 4
@@ -70,7 +71,9 @@ def test_cpu_run_prints_every_figure(cpu_run):
     assert base["padded_tokens"] == 8 * 128 and 0 < base["useful_tokens"] < base["padded_tokens"]
     assert base["tokens_per_s"] == pytest.approx(base["useful_tokens"] / base["seconds"], rel=0.01)
     current = by["current"][0]
-    assert current["padding"] == "longest" and current["padded_tokens"] == current["useful_tokens"]  # batch 1: no padding
+    assert current["name"] == "trainer_now" and current["padding"] == "longest" and current["padded_tokens"] == current["useful_tokens"]  # batch 1: no padding
+    # on the CPU the trainer keeps the plan's padded fp32 steps (on CUDA: packed, bf16 LoRA with fp32 masters)
+    assert current["micro_batching"] == "padded" and current["lora_compute"] == "fp32" and current["fused_adamw"] is False
 
     variants = {v["name"]: v for v in by["variants"]}
     assert {"grouped", "packed_varlen", "packed_segments", "packed_mask", "packed_varlen_answer_logits", "packed_varlen_bf16_lora",
@@ -86,14 +89,22 @@ def test_cpu_run_prints_every_figure(cpu_run):
     assert variants["packed_varlen"]["attention_fallback"].startswith("segments instead of varlen")  # no CUDA here
     assert variants["grouped"]["padding_pct"] > 0  # padded to each batch's longest
 
-    ev = by["evaluate"][0]
-    assert ev["tokens_per_s"] > 0 and ev["tokens_read"] == by["model"][0]["tokens"] and ev["loss"] > 0 and ev["ratio_vs_train"] > 0
+    evs = {e["name"]: e for e in by["evaluate"]}
+    assert set(evs) == {"loss_gate_score_before", "loss_gate_score_now", "loss_gate_score_now_2x_batch"}
+    for ev in evs.values():
+        assert ev["tokens_per_s"] > 0 and ev["tokens_read"] == by["model"][0]["tokens"] and ev["loss"] > 0 and ev["ratio_vs_train"] > 0
+    before, now = evs["loss_gate_score_before"], evs["loss_gate_score_now"]
+    assert before["answer_logits"] is False and now["answer_logits"] is True and now["adapter_dtype"] == "float32"  # the CPU's dtype
+    assert now["loss"] == pytest.approx(before["loss"], rel=1e-4) and now["scored_tokens"] == before["scored_tokens"]
 
     summary = {s["name"]: s for s in by["summary"]}
-    best = max(variants.values(), key=lambda v: v["tokens_per_s"])
+    best = min(variants.values(), key=lambda v: v["epoch_s"] + v["warmup_s"])  # a night's time, warm-up included
     assert summary["trainer.gpu_tokens_per_s"]["value"] == best["tokens_per_s"]
     assert summary["trainer.gpu_vs_recipe"]["value"] == pytest.approx(best["tokens_per_s"] / base["tokens_per_s"], rel=0.01)
     assert summary["recommendation"]["variant"] == best["variant"]
+    trainer = summary["trainer.gpu_trainer_tokens_per_s"]
+    assert trainer["value"] == current["tokens_per_s"] and trainer["vs_recipe"] == pytest.approx(current["tokens_per_s"] / base["tokens_per_s"], rel=0.01)
+    assert trainer["settings"]["micro_batching"] == "padded"
     run = summary["run"]
     assert run["errors"] == [] and run["failed_loss_checks"] == [] and run["correctness"] == {"packing_logits": True, "loss_falls": True, "merged_equal": True}
 

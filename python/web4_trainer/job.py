@@ -65,6 +65,23 @@ class TrainJob:
     to ``max_length`` like the original recipe; it exists for the benchmark, not for use."""
     sort_by_length: bool = True
     """Group samples of similar length into a batch (less padding); batch order stays shuffled."""
+    micro_batching: Literal["auto", "padded", "packed"] = "auto"
+    """How the samples of one optimizer step (``batch_size`` × ``grad_accumulation`` of them) go
+    through the model. ``padded``: one padded micro-batch per ``batch_size`` samples (the plan's
+    recipe). ``packed``: the step's samples end to end in rows of at most ``pack_tokens`` tokens,
+    attention kept inside each sample (flash attention over the sample boundaries on CUDA, one
+    causal SDPA call per sample elsewhere), logits only where a token is scored. The update is the
+    same either way (token-weighted mean over the step's samples); only the speed differs.
+    ``auto``: packed on CUDA where torch has varlen attention, else padded."""
+    pack_tokens: int | None = None
+    """Tokens per packed row; ``None``: 4096 on a GPU of >= 100 GiB, else 2048 (a longer sample
+    is a row of its own)."""
+    lora_compute: Literal["auto", "fp32", "model_dtype"] = "auto"
+    """``model_dtype``: the LoRA weights take the base's dtype (bf16 on CUDA) for the forward and
+    backward, with fp32 master copies that the optimizer updates (no small update is lost to bf16
+    rounding); the adapter is written from the fp32 masters. ``fp32``: PEFT's default (fp32 LoRA
+    weights, every adapted projection copies its input to fp32). ``auto``: ``model_dtype`` on
+    CUDA, ``fp32`` on the CPU (where the base is fp32 and both are the same)."""
 
     # --- where it runs ----------------------------------------------------------------
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -173,6 +190,7 @@ def parse_job(data: Any, base_dir: str | os.PathLike[str] = ".", check_paths: bo
         (job.max_epochs >= 1, "max_epochs must be >= 1"),
         (job.batch_size >= 1, "batch_size must be >= 1"),
         (job.grad_accumulation >= 1, "grad_accumulation must be >= 1"),
+        (job.pack_tokens is None or job.pack_tokens >= 16, "pack_tokens must be >= 16 (or null for the default)"),
         (0 < job.learning_rate < 1, "learning_rate must be in (0, 1)"),
         (job.warmup_steps >= 0, "warmup_steps must be >= 0"),
         (job.max_length >= 16, "max_length must be >= 16"),

@@ -1,8 +1,8 @@
 """Micro-batches by token budget: length-grouped (padded to their own longest) or packed (samples
 end to end in one row, attention kept inside each sample).
 
-Used by the GPU benchmark (``gpu_bench.py``) to measure what the trainer gains from them; the
-training path (``train.train_loop``) does not use this module yet.
+The trainer packs each optimizer step's samples into rows on CUDA (``train.train_loop``,
+``micro_batching``); the GPU benchmark (``gpu_bench.py``) measures every variant.
 
 Packing keeps samples apart in attention in one of three ways (``PACKED_ATTENTION``):
 

@@ -23,7 +23,7 @@ from .events import EventStream, TrainerError, bad_input
 from .job import TrainJob
 from .lifecycle import StopFlag, log
 
-__all__ = ["StopFlag", "train", "train_loop", "planned_steps", "effective_epochs", "write_servable_model", "load_model", "partial_path"]
+__all__ = ["StopFlag", "train", "train_loop", "resolve_speed", "Speed", "make_optimizer", "planned_steps", "effective_epochs", "write_servable_model", "load_model", "partial_path"]
 
 
 def sha256_path(path: str) -> str:
@@ -275,7 +275,8 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
     trainable = [p for p in model.parameters() if p.requires_grad]
     n_trainable = sum(p.numel() for p in trainable)
     n_total = sum(p.numel() for p in model.parameters())
-    optimizer = torch.optim.AdamW(trainable, lr=job.learning_rate, weight_decay=job.weight_decay)
+    speed = resolve_speed(job, device)
+    optimizer, masters = make_optimizer(job, trainable, speed, device, dtype)
     warmup = job.warmup_steps
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) if warmup > 0 else 1.0)
     previous_limit = _limit_memory(job.memory_limit_mb) if job.memory_limit_mb and device == "cpu" else None
@@ -289,12 +290,15 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         epochs=effective_epochs(len(examples), job),
         device=device,
         dtype=str(dtype).replace("torch.", ""),
+        speed=speed.describe(),
         trainable_params=n_trainable,
         total_params=n_total,
         parent_adapter=job.parent_adapter,
         load_s=round(time.monotonic() - t0, 2),
     )
-    stats = train_loop(model, examples, job, tokenizer.pad_token_id, device, events, stop, optimizer, scheduler, on_step)
+    stats = train_loop(model, examples, job, tokenizer.pad_token_id, device, events, stop, optimizer, scheduler, on_step, speed, masters)
+    if masters is not None:
+        masters.finish()  # the adapter is written from the fp32 masters
     if previous_limit is not None:  # the cap guards training; writing the outputs may need more
         _restore_memory_limit(previous_limit)
     step, step_losses, useful_tokens, padded_tokens = stats.steps, stats.step_losses, stats.useful_tokens, stats.padded_tokens
@@ -348,6 +352,7 @@ def _train(job: TrainJob, events: EventStream, stop: StopFlag, t0: float, out: P
         "runtime_s": round(runtime, 3),
         "device": device,
         "dtype": str(dtype).replace("torch.", ""),
+        "speed": speed.describe(),
         "trainable_params": n_trainable,
         "files": files,
         "versions": _versions(),
@@ -408,6 +413,54 @@ class LoopStats:
     """Epochs run (``effective_epochs``)."""
 
 
+@dataclass
+class Speed:
+    """How ``train_loop`` runs the steps (``resolve_speed``): the settings the GPU benchmark
+    found fastest on an H200, on the CPU the plan's padded batches in fp32."""
+    packed: bool
+    attention: str | None
+    """``varlen`` | ``segments`` for packed rows, else None."""
+    pack_tokens: int
+    lora_model_dtype: bool
+
+    def describe(self) -> dict[str, Any]:
+        return {"micro_batching": "packed" if self.packed else "padded", "attention": self.attention,
+                "pack_tokens": self.pack_tokens if self.packed else None, "lora_compute": "model_dtype" if self.lora_model_dtype else "fp32"}
+
+
+def resolve_speed(job: TrainJob, device: str) -> Speed:
+    from .packing import varlen_available
+
+    varlen_ok = varlen_available(device) is None
+    packed = job.micro_batching == "packed" or (job.micro_batching == "auto" and device == "cuda" and varlen_ok)
+    tokens = job.pack_tokens
+    if tokens is None:
+        tokens = 2048
+        if device == "cuda":
+            import torch
+
+            if torch.cuda.get_device_properties(torch.cuda.current_device()).total_memory >= 100 * 2**30:
+                tokens = 4096
+    lora_model_dtype = job.lora_compute == "model_dtype" or (job.lora_compute == "auto" and device == "cuda")
+    return Speed(packed=packed, attention=("varlen" if varlen_ok else "segments") if packed else None, pack_tokens=tokens, lora_model_dtype=lora_model_dtype)
+
+
+def make_optimizer(job: TrainJob, trainable: list[Any], speed: Speed, device: str, dtype: Any) -> tuple[Any, Any]:
+    """AdamW over the LoRA weights, or over their fp32 masters when ``speed`` computes them in the
+    base's dtype (``precision.LoraMasters``; None otherwise). Fused AdamW on CUDA (one kernel for
+    all LoRA tensors), torch's default elsewhere."""
+    import torch
+
+    masters = None
+    if speed.lora_model_dtype and dtype != torch.float32:
+        from .precision import LoraMasters
+
+        masters = LoraMasters(trainable, dtype)
+    fused = {"fused": True} if device == "cuda" else {}
+    optimizer = torch.optim.AdamW(masters.params if masters else trainable, lr=job.learning_rate, weight_decay=job.weight_decay, **fused)
+    return optimizer, masters
+
+
 def train_loop(
     model: Any,
     examples: list[Example],
@@ -419,12 +472,22 @@ def train_loop(
     optimizer: Any,
     scheduler: Any,
     on_step: Callable[[int], None] | None = None,
+    speed: Speed | None = None,
+    masters: Any = None,
 ) -> LoopStats:
     """The optimisation loop shared by training and the GPU benchmark. Counts useful tokens
-    (not padding) and reports a progress event after each optimizer step."""
+    (not padding) and reports a progress event after each optimizer step.
+
+    Each optimizer step takes the samples of ``batch_size`` × ``grad_accumulation`` planned
+    batches and minimises their token-weighted mean loss. ``speed`` says how they go through the
+    model: padded micro-batches of ``batch_size`` (default), or packed rows of at most
+    ``pack_tokens`` tokens with attention inside each sample and logits only where a token is
+    scored; the update is the same. ``masters`` (``precision.LoraMasters``): the optimizer holds
+    fp32 masters of bf16 LoRA weights; gradients move to them before each step."""
     import torch
 
-    trainable = [p for p in model.parameters() if p.requires_grad]
+    speed = speed or Speed(packed=False, attention=None, pack_tokens=0, lora_model_dtype=False)
+    trainable = masters.params if masters is not None else [p for p in model.parameters() if p.requires_grad]
     lengths = [len(e) for e in examples]
     total_steps = planned_steps(len(examples), job)
     epochs = effective_epochs(len(examples), job)
@@ -437,55 +500,116 @@ def train_loop(
     cpu_train = time.process_time()
     last_epoch_loss_sum = 0.0
     last_epoch_tokens = 0
-    for epoch in range(epochs):
-        batches = plan_batches(lengths, job.batch_size, job.sort_by_length, job.seed + epoch)
-        last_epoch_loss_sum, last_epoch_tokens = 0.0, 0
-        for g in range(0, len(batches), job.grad_accumulation):
-            window = batches[g : g + job.grad_accumulation]
-            # Token-weighted mean over the whole accumulation window: the update does not
-            # depend on how the window is split into micro-batches.
-            window_answer = sum(examples[i].answer_tokens for b in window for i in b) or 1
-            window_loss = 0.0
-            for b in window:
-                stop.check()
-                batch = collate([examples[i] for i in b], pad_id, pad_to)
-                n_answer = int((batch["labels"] != -100).sum())
-                useful_tokens += int(batch["attention_mask"].sum())
-                padded_tokens += int(batch["attention_mask"].numel())
-                batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-                loss = model(**batch).loss
-                if n_answer:
-                    (loss * (n_answer / window_answer)).backward()
-                    window_loss += float(loss.detach()) * n_answer
-            torch.nn.utils.clip_grad_norm_(trainable, job.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            step_loss = window_loss / window_answer
-            step_losses.append(step_loss)
-            last_epoch_loss_sum += window_loss
-            last_epoch_tokens += window_answer
-            if not math.isfinite(step_loss):
-                raise TrainerError("internal", f"loss became {step_loss} at step {step}", "lower learning_rate")
-            elapsed = time.monotonic() - t_train
-            events.progress(
-                step=step,
-                total=total_steps,
-                loss=step_loss,
-                tokens_per_s=useful_tokens / max(elapsed, 1e-9),
-                eta_s=elapsed / step * (total_steps - step),
-                epoch=epoch + 1,
-                lr=scheduler.get_last_lr()[0],
-            )
-            if on_step:
-                on_step(step)
+    restore_attention = _use_packed_attention(model, speed)
+    try:
+        for epoch in range(epochs):
+            batches = plan_batches(lengths, job.batch_size, job.sort_by_length, job.seed + epoch)
+            last_epoch_loss_sum, last_epoch_tokens = 0.0, 0
+            for g in range(0, len(batches), job.grad_accumulation):
+                window = batches[g : g + job.grad_accumulation]
+                # Token-weighted mean over the whole accumulation window: the update does not
+                # depend on how the window is split into micro-batches.
+                window_answer = sum(examples[i].answer_tokens for b in window for i in b) or 1
+                window_loss = 0.0
+                for part in _micro_batches(window, lengths, speed, job.seed + epoch + g):
+                    stop.check()
+                    rows = [examples[i] for i in part]
+                    if speed.packed:
+                        loss_sum, n_answer, useful, padded = _packed_loss_sum(model, rows, speed.attention or "segments", device)
+                        if n_answer:
+                            (loss_sum / window_answer).backward()
+                            window_loss += float(loss_sum.detach())
+                    else:
+                        batch = collate(rows, pad_id, pad_to)
+                        n_answer = int((batch["labels"] != -100).sum())
+                        useful = int(batch["attention_mask"].sum())
+                        padded = int(batch["attention_mask"].numel())
+                        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+                        loss = model(**batch).loss
+                        if n_answer:
+                            (loss * (n_answer / window_answer)).backward()
+                            window_loss += float(loss.detach()) * n_answer
+                    useful_tokens += useful
+                    padded_tokens += padded
+                if masters is not None:
+                    masters.step_ready()
+                torch.nn.utils.clip_grad_norm_(trainable, job.max_grad_norm)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                if masters is not None:
+                    masters.sync_model()
+                step += 1
+                step_loss = window_loss / window_answer
+                step_losses.append(step_loss)
+                last_epoch_loss_sum += window_loss
+                last_epoch_tokens += window_answer
+                if not math.isfinite(step_loss):
+                    raise TrainerError("internal", f"loss became {step_loss} at step {step}", "lower learning_rate")
+                elapsed = time.monotonic() - t_train
+                events.progress(
+                    step=step,
+                    total=total_steps,
+                    loss=step_loss,
+                    tokens_per_s=useful_tokens / max(elapsed, 1e-9),
+                    eta_s=elapsed / step * (total_steps - step),
+                    epoch=epoch + 1,
+                    lr=scheduler.get_last_lr()[0],
+                )
+                if on_step:
+                    on_step(step)
+    finally:
+        restore_attention()
     if device == "cuda":
         torch.cuda.synchronize()
     return LoopStats(
         step, step_losses, useful_tokens, padded_tokens, time.monotonic() - t_train,
         last_epoch_loss_sum / max(last_epoch_tokens, 1), time.process_time() - cpu_train, epochs,
     )
+
+
+def _micro_batches(window: list[list[int]], lengths: list[int], speed: Speed, seed: int) -> list[list[int]]:
+    """The planned batches as they are (padded), or the window's samples packed into rows."""
+    if not speed.packed:
+        return window
+    from .packing import plan_packed
+
+    idx = [i for b in window for i in b]
+    return [[idx[j] for j in row] for row in plan_packed([lengths[i] for i in idx], speed.pack_tokens, seed)]
+
+
+def _use_packed_attention(model: Any, speed: Speed) -> Callable[[], None]:
+    """Switch the model to the packed attention for the loop; returns the function that puts
+    the original back (the config is saved with the adapter and the merged model)."""
+    if not speed.packed:
+        return lambda: None
+    from .packing import attn_implementation, set_attn_implementation
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    before = getattr(base.config, "_attn_implementation", None) or "sdpa"
+    set_attn_implementation(model, attn_implementation(speed.attention or "segments"))
+    return lambda: set_attn_implementation(model, before)
+
+
+def _packed_loss_sum(model: Any, rows: list[Example], attention: str, device: str) -> tuple[Any, int, int, int]:
+    """One packed row: the summed cross-entropy over its scored tokens (logits computed only at
+    those positions), the number scored, and its tokens (no padding in a packed row)."""
+    import torch.nn.functional as F
+
+    from .data import IGNORE_INDEX
+    from .packing import collate_packed
+
+    batch = collate_packed(rows, attention)
+    labels = batch.pop("labels")
+    keep = (labels[0, 1:] != IGNORE_INDEX).nonzero().squeeze(1)
+    n = int(keep.numel())
+    tokens = int(batch["input_ids"].shape[1])
+    if n == 0:
+        return None, 0, tokens, tokens
+    inputs = {k: (v.to(device, non_blocking=True) if hasattr(v, "to") else v) for k, v in batch.items()}
+    logits = model(**inputs, logits_to_keep=keep.to(device)).logits[0]
+    loss_sum = F.cross_entropy(logits.float(), labels[0, keep + 1].to(logits.device), reduction="sum")
+    return loss_sum, n, tokens, tokens
 
 
 def _versions() -> dict[str, str]:

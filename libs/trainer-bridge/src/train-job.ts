@@ -24,6 +24,12 @@ export interface TrainJobFile {
   seed?: number;
   padding?: 'longest' | 'max_length';
   sort_by_length?: boolean;
+  /** How a step's samples go through the model: `packed` rows with attention kept inside each sample (trainer default `auto`: packed on CUDA, padded on the CPU). */
+  micro_batching?: 'auto' | 'padded' | 'packed';
+  /** Tokens per packed row (trainer default: 4096 on a GPU of >= 100 GiB, else 2048). */
+  pack_tokens?: number | null;
+  /** `model_dtype`: bf16 LoRA weights with fp32 masters in the optimizer (trainer default `auto`: on CUDA). */
+  lora_compute?: 'auto' | 'fp32' | 'model_dtype';
   device?: 'auto' | 'cpu' | 'cuda';
   threads?: number | null;
   gradient_checkpointing?: boolean;
