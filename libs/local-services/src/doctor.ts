@@ -70,7 +70,7 @@ export async function runDoctor(config: Web4Config, paths: StatePaths, repoRoot:
         ? check('ollama binary', true, true, `on PATH: ${onPath}`)
         : cached.state === 'ok'
           ? check('ollama binary', true, true, `built ${config.services.ollama.version}, checksum ok: ${cached.path}`)
-          : check('ollama binary', true, false, cached.state === 'corrupt' ? `cached build is corrupt (${cached.reason})` : `no ollama on PATH and no cached build of ${config.services.ollama.version}`, BOOTSTRAP),
+          : check('ollama binary', true, false, cached.state === 'corrupt' ? `cached build is corrupt (${cached.reason})` : cached.state === 'stale' ? `cached build is stale: ${cached.reason}` : `no ollama on PATH and no cached build of ${config.services.ollama.version}`, BOOTSTRAP),
     );
   }
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,25 @@ describe('faults', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(sleeper.exitCode !== null || sleeper.signalCode !== null).toBe(true);
   }, 120_000);
+
+  it('restarts an Ollama whose program file was rebuilt under it (it could no longer start its model runners)', async () => {
+    const bin = join(tempDir(), 'ollama');
+    copyFileSync((await ensureOllamaBinary(layout, config.services.ollama.version)).path, bin);
+    chmodSync(bin, 0o755);
+    const s = service('ollama', { binary: async () => bin });
+    const first = await s.up();
+    expect(first).toMatchObject({ state: 'running', started: true });
+    // what a rebuild does: a new file renamed over the old path
+    copyFileSync(bin, `${bin}.new`);
+    renameSync(`${bin}.new`, bin);
+    const status = await s.status();
+    expect(status).toMatchObject({ state: 'unhealthy', pid: first.pid });
+    expect(status.detail).toContain('replaced since it started');
+    const again = await s.up();
+    expect(again).toMatchObject({ state: 'running', started: true });
+    expect(again.pid).not.toBe(first.pid);
+    expect((await s.status()).state).toBe('running');
+  }, 180_000);
 
   it('refuses a port taken by another program, naming the port and the setting to change', async () => {
     const server: Server = createServer(() => undefined);

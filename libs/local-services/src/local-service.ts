@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ServiceError } from '@web4/core';
 import { freePort, portInUse } from './free-port.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { clearServiceRecord, isProcessRunning, readServiceRecord, type ServiceRecord } from './pid-file.js';
+import { clearServiceRecord, isProcessRunning, programReplaced, readServiceRecord, type ServiceRecord } from './pid-file.js';
 import { SERVICE_DEFINITIONS, type ServiceName } from './service-definitions.js';
 import { isHealthy, startService, stopProcess } from './service-process.js';
 
@@ -134,11 +134,14 @@ export class LocalService {
     const record = readServiceRecord(this.recordFile);
     if (record) {
       if (isProcessRunning(record.pid, record.program)) {
-        const ok = await isHealthy(this.healthUrl(record.url));
+        const replaced = programReplaced(record.pid);
+        const ok = !replaced && (await isHealthy(this.healthUrl(record.url)));
         return {
           name, source: 'ours', url: record.url, pid: record.pid, logFile: record.logFile, dataDir: record.dataDir,
           state: ok ? 'running' : 'unhealthy',
-          ...(ok ? {} : { detail: `process ${record.pid} is alive but ${this.healthUrl(record.url)} does not answer` }),
+          ...(ok
+            ? {}
+            : { detail: replaced ? `process ${record.pid} runs a program file that was replaced since it started (a rebuild): \`web4 services up\` restarts it` : `process ${record.pid} is alive but ${this.healthUrl(record.url)} does not answer` }),
         };
       }
       clearServiceRecord(this.recordFile);

@@ -1,5 +1,6 @@
 import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { arch, cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { ServiceError } from '@web4/core';
 import { extractDeb, extractMembers } from './archive.js';
@@ -25,6 +26,40 @@ export interface OllamaBuildManifest {
   builtAt: string;
   buildSeconds: number;
   go: string;
+  /** The C/C++ flags of the cgo build (`OLLAMA_CGO_FLAGS`); absent in builds made before them. */
+  cflags?: string;
+  /** The processor the build was compiled for (`cpuIdentity()`). */
+  cpu?: string;
+}
+
+/**
+ * C and C++ flags of the cgo build. Go's default (`-O2 -g`) names no processor, so ggml's CPU
+ * backend compiles its scalar fallbacks: no AVX2, no FMA (Ollama's log then shows
+ * `CPU.0.LLAMAFILE=1` and no `AVX` in its `system` line). Ollama's own releases build several
+ * CPU variants and pick one at run time; a build made on the machine that runs it can simply
+ * target that processor. Measured here (SmolLM2-135M, 2 cores): docs/benchmarks.md, "Ollama
+ * built for this processor".
+ */
+export const OLLAMA_CGO_FLAGS = '-O3 -march=native';
+
+/**
+ * The processor a `-march=native` build is for: its model and instruction-set flags
+ * (/proc/cpuinfo on Linux; the model name elsewhere), hashed. A build for another processor may
+ * use instructions this one lacks, so it is rebuilt.
+ */
+export function cpuIdentity(cpuinfo: string | undefined = readCpuinfo()): string {
+  const field = (name: string): string => cpuinfo?.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm'))?.[1]?.trim() ?? '';
+  const flags = field('flags').split(/\s+/).filter(Boolean).sort().join(' ');
+  const model = field('model name') || (cpus()[0]?.model ?? 'unknown');
+  return `${arch()} ${model} ${createHash('sha256').update(flags).digest('hex').slice(0, 12)}`;
+}
+
+function readCpuinfo(): string | undefined {
+  try {
+    return readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export function findOnPath(program: string, pathVar = process.env.PATH ?? ''): string | undefined {
@@ -44,7 +79,12 @@ export function ollamaVersionDir(layout: AssetLayout, version: string): string {
   return join(layout.ollamaRoot, version);
 }
 
-export type CachedBinaryState = { state: 'ok'; path: string; manifest: OllamaBuildManifest } | { state: 'missing' } | { state: 'corrupt'; reason: string };
+export type CachedBinaryState =
+  | { state: 'ok'; path: string; manifest: OllamaBuildManifest }
+  | { state: 'missing' }
+  | { state: 'corrupt'; reason: string }
+  /** Intact, but built with other flags or for another processor: rebuilt before use. */
+  | { state: 'stale'; reason: string };
 
 /** Check the cached build of `version` against the checksum recorded when it was built. */
 export async function inspectCachedOllama(layout: AssetLayout, version: string): Promise<CachedBinaryState> {
@@ -62,6 +102,11 @@ export async function inspectCachedOllama(layout: AssetLayout, version: string):
   }
   const actual = await sha256File(binary);
   if (actual !== manifest.sha256) return { state: 'corrupt', reason: `sha256 ${actual.slice(0, 12)}… differs from the ${manifest.sha256.slice(0, 12)}… recorded at build time` };
+  if (manifest.cflags !== OLLAMA_CGO_FLAGS) {
+    return { state: 'stale', reason: `built with C flags ${manifest.cflags ? `"${manifest.cflags}"` : "Go's default (no processor named: ggml's scalar CPU code)"}, not "${OLLAMA_CGO_FLAGS}"` };
+  }
+  const cpu = cpuIdentity();
+  if (manifest.cpu !== cpu) return { state: 'stale', reason: `built for another processor (${manifest.cpu ?? 'unknown'}; this one: ${cpu})` };
   return { state: 'ok', path: binary, manifest };
 }
 
@@ -119,7 +164,8 @@ async function ensureBuildHeaders(layout: AssetLayout, version: string, python: 
 }
 
 /**
- * Build Ollama from its Go module with the CPU backend compiled in through cgo. The binary and
+ * Build Ollama from its Go module with the CPU backend compiled in through cgo, for this
+ * processor (`OLLAMA_CGO_FLAGS`). The binary and
  * its manifest are written in a temporary folder and renamed into place together, so a failed
  * or interrupted build never leaves a half-written binary where a good one was.
  */
@@ -147,7 +193,7 @@ export async function buildOllama(
       ['install', '-ldflags', `-X github.com/ollama/ollama/version.Version=${plainVersion}`, `github.com/ollama/ollama@${version}`],
       `Building Ollama ${version} from its Go module`,
       {
-        env: { ...process.env, CGO_ENABLED: '1', CGO_CPPFLAGS: `-I${includeDir}`, GOBIN: tmp, GOFLAGS: '-mod=mod' },
+        env: { ...process.env, CGO_ENABLED: '1', CGO_CPPFLAGS: `-I${includeDir}`, CGO_CFLAGS: OLLAMA_CGO_FLAGS, CGO_CXXFLAGS: OLLAMA_CGO_FLAGS, GOBIN: tmp, GOFLAGS: '-mod=mod' },
         ...(options.onLine ? { onLine: options.onLine } : {}),
         hint: 'check access to the Go module proxy (go env GOPROXY) and that gcc/g++ work; the full output is above',
       },
@@ -158,6 +204,8 @@ export async function buildOllama(
       builtAt: new Date().toISOString(),
       buildSeconds: Math.round((Date.now() - started) / 100) / 10,
       go: goVersion.stdout.trim(),
+      cflags: OLLAMA_CGO_FLAGS,
+      cpu: cpuIdentity(),
     };
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   });
@@ -180,6 +228,6 @@ export async function ensureOllamaBinary(
   }
   const cached = await inspectCachedOllama(layout, version);
   if (cached.state === 'ok') return { path: cached.path, source: 'cache', version };
-  if (cached.state === 'corrupt') options.onRebuild?.(cached.reason);
+  if (cached.state === 'corrupt' || cached.state === 'stale') options.onRebuild?.(cached.reason);
   return buildOllama(layout, version, options);
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { pidAlive } from '@web4/core';
 import { writeFileAtomic } from './atomic-file.js';
 
@@ -49,6 +49,20 @@ export function isProcessRunning(pid: number, program?: string): boolean {
     const text = readFileSync(cmdline, 'utf8');
     if (text === '') return false; // a zombie
     return text.split('\0').some((part) => part === program || part.endsWith('/' + program.split('/').pop()));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The program file `pid` runs was deleted or replaced since it started (Linux: its
+ * /proc/<pid>/exe link ends in " (deleted)"), as when the bootstrap rebuilds the Ollama binary
+ * under a running server: such a server can no longer start its model runners (it execs its own
+ * path). False where /proc cannot tell.
+ */
+export function programReplaced(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`).endsWith(' (deleted)');
   } catch {
     return false;
   }
