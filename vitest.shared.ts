@@ -7,6 +7,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 300_000,
     pool: 'forks',
-    passWithNoTests: true,
+    passWithNoTests: false,
   },
 });
