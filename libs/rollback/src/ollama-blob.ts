@@ -1,13 +1,7 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ServiceError } from '@web4/core';
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+import { sha256File } from '@web4/local-services';
 
 /**
  * Put a file into Ollama's blob store (`POST /api/blobs/sha256:…`), skipping the upload when
