@@ -3,9 +3,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The checkout this code runs from (the folder whose package.json is `web4-learning`), found
- * by walking up from this module, so it works from source and from the bundled dist/apps/*.
- * python/.venv and node_modules live there.
+ * The checkout this code runs from: the nearest folder at or above `from` whose package.json has
+ * `"name": "web4-learning"` (the root package.json of this repository). Walking up from this module
+ * makes it work from source and from the bundled dist/apps/*. python/, python/.venv and node_modules
+ * live there. This is the one repository-root finder of the workspace; throws when no such folder
+ * exists rather than guessing.
  */
 export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string {
   let dir = from;

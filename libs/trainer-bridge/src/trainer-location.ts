@@ -1,25 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 import type { Web4Config } from '@web4/core';
-import { assetLayout } from '@web4/local-services';
+import { assetLayout, repoRoot } from '@web4/local-services';
 
 export type TrainerSettings = Web4Config['trainer'];
-
-/**
- * The repository root, found from this file (libs/trainer-bridge/src/…) by looking for
- * python/pyproject.toml, so it also holds when a bundler moved the file.
- */
-export function repositoryRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
-  let dir = start;
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'python', 'pyproject.toml'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return resolve(start, '..', '..', '..');
-}
 
 export interface TrainerLocation {
   python: string;
@@ -32,7 +16,7 @@ export interface TrainerLocation {
  * (a bare command such as `python3` stays as it is), and the base model — the configured one,
  * or the embedded SmolLM2 GGUF that tools/setup puts into the cache.
  */
-export function locateTrainer(settings: TrainerSettings, cacheDir: string, root: string = repositoryRoot()): TrainerLocation {
+export function locateTrainer(settings: TrainerSettings, cacheDir: string, root: string = repoRoot()): TrainerLocation {
   const fromRoot = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
   const python = settings.python.includes('/') ? fromRoot(settings.python) : settings.python;
   return {

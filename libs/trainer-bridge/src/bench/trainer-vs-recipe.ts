@@ -13,7 +13,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadConfig, resolvePaths } from '@web4/core';
-import { buildTrainJob, buildTrainingSamples, locateTrainer, repositoryRoot, runTrainer, writeSamples, type BufferItem, type DoneEvent } from '../index.js';
+import { repoRoot } from '@web4/local-services';
+import { buildTrainJob, buildTrainingSamples, locateTrainer, runTrainer, writeSamples, type BufferItem, type DoneEvent } from '../index.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 16);
 
@@ -57,7 +58,7 @@ async function run(label: string, padding: 'longest' | 'max_length', ctx: { dir:
 
 async function main(): Promise<void> {
   const { config } = loadConfig({ env: process.env });
-  const root = repositoryRoot();
+  const root = repoRoot();
   const where = locateTrainer(config.trainer, resolvePaths(config).cacheDir, root);
   const dir = mkdtempSync(join(tmpdir(), 'web4-bench-trainer-'));
   try {
