@@ -18,6 +18,23 @@ export default [
             // Apps compose libs; libs never import apps.
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Scopes are layers; a project imports only its own scope and the layers below it:
+            // shared < monitoring, retrieval < learning < serving < ops.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:monitoring', onlyDependOnLibsWithTags: ['scope:shared', 'scope:monitoring'] },
+            { sourceTag: 'scope:retrieval', onlyDependOnLibsWithTags: ['scope:shared', 'scope:retrieval'] },
+            {
+              sourceTag: 'scope:learning',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:monitoring', 'scope:retrieval', 'scope:learning'],
+            },
+            {
+              sourceTag: 'scope:serving',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:monitoring', 'scope:retrieval', 'scope:learning', 'scope:serving'],
+            },
+            {
+              sourceTag: 'scope:ops',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:monitoring', 'scope:retrieval', 'scope:learning', 'scope:serving', 'scope:ops'],
+            },
           ],
         },
       ],
