@@ -8,3 +8,5 @@ export * from './errors.js';
 export * from './retry.js';
 export * from './targets.js';
 export * from './process.js';
+export * from './shutdown-flush.js';
+export * from './batched-writer.js';

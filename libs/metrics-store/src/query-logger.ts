@@ -1,8 +1,7 @@
-import { type Clock, type Logger, StorageError, silentLogger, systemClock } from '@web4/core';
+import { BatchedWriter, type Clock, type Logger, StorageError, silentLogger, systemClock } from '@web4/core';
 import { parseRating } from './feedback-store.js';
 import { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
 import { type QueryRecord, type QueryRow, toQueryRow } from './query-record.js';
-import { registerForExit, unregisterForExit } from './shutdown-flush.js';
 
 export interface QueryLoggerOptions {
   /** Rows per write transaction; a full batch is written on the next turn of the event loop. */
@@ -33,41 +32,41 @@ export interface QueryLoggerStats {
  * promise, no timer per call. A batcher writes the queue in transactions of `batchSize` rows
  * when a batch is full (on the next event-loop turn) or after `flushIntervalMs`, and on
  * `flush()`, `close()`, process exit, SIGINT and SIGTERM. Rows of a failed write stay queued
- * and are retried on the next flush; nothing is dropped silently.
+ * and are retried on the next flush; nothing is dropped silently. The queue is @web4/core's
+ * `BatchedWriter` (its doc says what a crash may lose).
  */
 export class QueryLogger {
-  private queue: QueryRow[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
-  private closed = false;
-  /** The last write failed: wait for the timer instead of retrying on every call. */
-  private failing = false;
-  private readonly batchSize: number;
-  private readonly flushIntervalMs: number;
-  private readonly maxPending: number;
+  private readonly writer: BatchedWriter<QueryRow>;
   private readonly maxTextBytes: number;
   private readonly now: () => Date;
   private readonly logger: Logger;
-  private readonly counts = { logged: 0, written: 0, failedFlushes: 0, duplicates: 0 };
-  private readonly flushTick = (): void => {
-    this.timer = undefined;
-    this.immediate = undefined;
-    this.flushQuietly();
-  };
+  private duplicates = 0;
 
   constructor(
     readonly store: MetricsStore,
     options: QueryLoggerOptions = {},
     private readonly ownsStore = false,
   ) {
-    this.batchSize = options.batchSize ?? 1000;
-    this.flushIntervalMs = options.flushIntervalMs ?? 200;
-    this.maxPending = options.maxPending ?? 100_000;
     this.maxTextBytes = options.maxTextBytes ?? 1_000_000;
     const clock = options.clock ?? systemClock;
     this.now = () => clock.now();
     this.logger = options.logger ?? silentLogger();
-    if (options.flushOnExit ?? true) registerForExit(this);
+    this.writer = new BatchedWriter<QueryRow>({
+      name: 'query metrics',
+      write: (rows) => this.writeBatch(rows),
+      batchSize: options.batchSize ?? 1000,
+      flushIntervalMs: options.flushIntervalMs ?? 200,
+      maxPending: options.maxPending ?? 100_000,
+      maxBackoffMs: Math.max(options.flushIntervalMs ?? 200, 1000),
+      overflow: 'throw',
+      overflowError: (pending) =>
+        new StorageError(`${pending} query records are waiting because ${this.store.path} cannot be written.`, {
+          hint: 'See the error logged by the query logger (disk full, permissions, a lock held by another process).',
+        }),
+      logger: this.logger,
+      flushOnExit: options.flushOnExit ?? true,
+      canFlushAtExit: () => this.store.file.isOpen,
+    });
   }
 
   /** Open `path` (creating it) and log into it; `close()` closes the database too. */
@@ -80,64 +79,21 @@ export class QueryLogger {
    * StorageError only when `maxPending` rows are waiting because writes keep failing.
    */
   log(record: QueryRecord): void {
-    if (this.closed) throw new StorageError('This query logger is closed.', { hint: 'Log before close(), or open a new QueryLogger.' });
-    const row = toQueryRow(record, this.now, this.maxTextBytes);
-    if (this.queue.length >= this.maxPending) {
-      // While writes fail, the timer retries; do not stall every caller on the busy timeout.
-      if (!this.failing) this.flushQuietly();
-      if (this.queue.length >= this.maxPending) {
-        throw new StorageError(`${this.queue.length} query records are waiting because ${this.store.path} cannot be written.`, {
-          hint: 'See the error logged by the query logger (disk full, permissions, a lock held by another process).',
-        });
-      }
-    }
-    this.queue.push(row);
-    this.counts.logged++;
-    if (this.queue.length >= this.batchSize) {
-      // A caller that logs in a loop without yielding never lets the immediate run: past ten
-      // batches, write now. Keeps memory flat and the rows young (cheap for the GC).
-      if (this.queue.length >= this.batchSize * 10 && !this.failing) this.flushQuietly();
-      else this.immediate ??= setImmediate(this.flushTick);
-    } else if (!this.timer) {
-      this.timer = setTimeout(this.flushTick, this.flushIntervalMs);
-      this.timer.unref();
-    }
+    if (this.writer.closed) throw new StorageError('This query logger is closed.', { hint: 'Log before close(), or open a new QueryLogger.' });
+    this.writer.enqueue(toQueryRow(record, this.now, this.maxTextBytes));
   }
 
   /** Write everything queued now (synchronously). Throws StorageError when the database refuses; the rows stay queued. */
   flush(): void {
-    this.cancelScheduled();
-    const queue = this.queue;
-    let done = 0;
-    try {
-      while (done < queue.length) {
-        const end = Math.min(done + this.batchSize, queue.length);
-        const duplicates = this.store.writeQueries(queue, done, end);
-        this.counts.written += end - done - duplicates;
-        if (duplicates > 0) {
-          this.counts.duplicates += duplicates;
-          this.logger.warn({ duplicates }, 'query metrics: rows with an already stored query id were not written');
-        }
-        done = end;
-      }
-    } catch (error) {
-      this.counts.failedFlushes++;
-      throw error;
-    } finally {
-      // Drop the written prefix once (not per batch: a long queue would be copied again and again).
-      this.queue = done === queue.length ? [] : queue.slice(done);
-    }
+    this.writer.flush();
   }
 
   /** Flush and stop; throws when rows could not be written (they are reported, not lost silently). */
   close(): void {
-    if (this.closed) return;
+    if (this.writer.closed) return;
     try {
-      this.flush();
+      this.writer.close();
     } finally {
-      this.closed = true;
-      unregisterForExit(this);
-      this.cancelScheduled();
       if (this.ownsStore) this.store.close();
     }
   }
@@ -163,43 +119,31 @@ export class QueryLogger {
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.writer.pending;
   }
 
   stats(): QueryLoggerStats {
-    return { ...this.counts, pending: this.queue.length };
+    const s = this.writer.stats();
+    return { logged: s.enqueued, written: s.written - this.duplicates, pending: s.pending, failedFlushes: s.failedWrites, duplicates: this.duplicates };
   }
 
-  /** @internal called by the exit hook. */
+  /** @internal flushes like the exit hook does (the shared writer registers itself for exit). */
   flushForExit(): void {
-    if (!this.closed && this.store.file.isOpen) this.flush();
+    this.writer.flushForExit();
+  }
+
+  private writeBatch(rows: QueryRow[]): void {
+    const duplicates = this.store.writeQueries(rows, 0, rows.length);
+    if (duplicates > 0) {
+      this.duplicates += duplicates;
+      this.logger.warn({ duplicates }, 'query metrics: rows with an already stored query id were not written');
+    }
   }
 
   /** The queued row with this query id, newest first (feedback follows the answer closely). */
   private pendingRow(queryId: string): QueryRow | undefined {
-    const queue = this.queue;
+    const queue = this.writer.pendingRows();
     for (let i = queue.length - 1; i >= 0; i--) if (queue[i]![12] === queryId) return queue[i];
     return undefined;
-  }
-
-  private flushQuietly(): void {
-    try {
-      this.flush();
-      this.failing = false;
-    } catch (error) {
-      this.failing = true;
-      this.logger.error({ err: error, pending: this.queue.length }, 'query metrics: write failed; rows kept for the next flush');
-      if (!this.timer && !this.closed) {
-        this.timer = setTimeout(this.flushTick, Math.max(this.flushIntervalMs, 1000));
-        this.timer.unref();
-      }
-    }
-  }
-
-  private cancelScheduled(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.timer = undefined;
-    this.immediate = undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { BatchedWriter, type Logger } from '@web4/core';
 import { LRUCache } from 'lru-cache';
 import type { AccessRecord } from './metadata-tier.js';
 
@@ -33,17 +34,29 @@ export interface AccessSink {
 export class HotPdcaCache {
   private readonly lru: LRUCache<string, PdcaEntry>;
   private readonly loading = new Map<string, Promise<PdcaEntry | undefined>>();
-  private pending: AccessRecord[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** Access records wait here and are written in batches; a failed write keeps them for a retry. */
+  private readonly writer: BatchedWriter<AccessRecord> | undefined;
   private hits = 0;
   private misses = 0;
 
   constructor(
     private readonly load: (pdcaId: string) => Promise<PdcaEntry | undefined>,
-    private readonly sink: AccessSink | undefined,
+    sink: AccessSink | undefined,
     readonly maxEntries = 100,
     private readonly now: () => Date = () => new Date(),
+    logger?: Logger,
   ) {
+    this.writer = sink
+      ? new BatchedWriter<AccessRecord>({
+          name: 'hot-PDCA accesses',
+          write: (rows) => sink.appendAccess(rows),
+          batchSize: 500,
+          flushIntervalMs: 1000,
+          maxPending: 100_000,
+          overflow: 'drop-oldest',
+          ...(logger ? { logger } : {}),
+        })
+      : undefined;
     this.lru = new LRUCache<string, PdcaEntry>({
       max: maxEntries,
       // Sizes are tracked for the memory figure; the entry count is what bounds the cache.
@@ -91,21 +104,19 @@ export class HotPdcaCache {
     return [...this.lru.keys()];
   }
 
-  /** Write buffered access records now (also runs on a timer and on close). */
+  /** Write buffered access records now (also runs on a timer and on close). Throws when the write fails; the records stay queued. */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.pending.length === 0 || !this.sink) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.sink.appendAccess(batch);
+    this.writer?.flush();
+  }
+
+  /** Access records waiting to be written, and the writer's counters (failed writes, dropped rows). */
+  accessWriterStats() {
+    return this.writer?.stats();
   }
 
   async close(): Promise<void> {
     await Promise.allSettled(this.loading.values());
-    this.flush();
+    this.writer?.close();
   }
 
   private fill(pdcaId: string): Promise<PdcaEntry | undefined> {
@@ -125,12 +136,7 @@ export class HotPdcaCache {
   private record(pdcaId: string, hit: boolean): void {
     if (hit) this.hits++;
     else this.misses++;
-    if (!this.sink) return;
-    this.pending.push({ pdcaId, at: this.now().toISOString(), hit });
-    if (this.pending.length >= 500) this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), 1000);
-      this.timer.unref();
-    }
+    if (!this.writer || this.writer.closed) return;
+    this.writer.enqueue({ pdcaId, at: this.now().toISOString(), hit });
   }
 }

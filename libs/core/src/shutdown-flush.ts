@@ -6,6 +6,8 @@
  */
 export interface Flushable {
   flushForExit(): void;
+  /** Named in the message when the exit flush fails. */
+  readonly exitName?: string;
 }
 
 const open = new Set<Flushable>();
@@ -16,7 +18,7 @@ function flushAll(): void {
     try {
       writer.flushForExit();
     } catch (error) {
-      process.stderr.write(`web4: could not flush query metrics at exit: ${(error as Error).message}\n`);
+      process.stderr.write(`web4: could not flush ${writer.exitName ?? 'a batched writer'} at exit: ${(error as Error).message}\n`);
     }
   }
 }
