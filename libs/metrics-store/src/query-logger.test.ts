@@ -186,3 +186,21 @@ describe('QueryLogger', () => {
     expect(countRows(dbPath)).toBe(321);
   });
 });
+
+describe('QueryLogger on the shared BatchedWriter', () => {
+  it('keeps the rows of a write that failed (database locked past the busy timeout) and writes them once it can', async () => {
+    const logger = QueryLogger.open(dbPath, { busyTimeoutMs: 30, flushIntervalMs: 20, flushOnExit: false });
+    const holder = new BetterSqlite3(dbPath);
+    holder.exec('BEGIN EXCLUSIVE');
+    for (let i = 0; i < 25; i++) logger.log({ latencyMs: i });
+    await new Promise((r) => setTimeout(r, 200)); // timer-driven tries fail; nothing thrown into the timer
+    expect(logger.pending).toBe(25);
+    expect(logger.stats().failedFlushes).toBeGreaterThan(0);
+    holder.exec('COMMIT');
+    holder.close();
+    logger.flush();
+    expect(countRows(dbPath)).toBe(25);
+    expect(logger.stats()).toMatchObject({ logged: 25, written: 25, pending: 0 });
+    logger.close();
+  });
+});

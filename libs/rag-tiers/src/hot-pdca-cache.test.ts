@@ -43,3 +43,34 @@ describe('HotPdcaCache.warm', () => {
     expect(records).toEqual([]);
   });
 });
+
+describe('HotPdcaCache access writer on a real SQLite file', () => {
+  it('keeps access records whose write failed and writes them on the next try', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { default: Database } = await import('better-sqlite3');
+    const { MetadataTier } = await import('./metadata-tier.js');
+    const dir = mkdtempSync(join(tmpdir(), 'hot-pdca-'));
+    try {
+      const path = join(dir, 'metadata.sqlite');
+      const tier = MetadataTier.open(path);
+      const cache = new HotPdcaCache(async (id) => entry(id), tier, 10);
+      const other = new Database(path);
+      const ddl = (other.prepare("SELECT sql FROM sqlite_master WHERE name = 'pdca_access'").get() as { sql: string }).sql;
+      other.exec('DROP TABLE pdca_access'); // the next write fails: no such table
+      await cache.get('a');
+      await cache.get('a');
+      expect(() => cache.flush()).toThrow(/pdca_access/);
+      expect(cache.accessWriterStats()).toMatchObject({ pending: 2, failedWrites: 1 });
+      other.exec(ddl);
+      other.close();
+      await cache.close();
+      const rows = await tier.hotPdcas(5);
+      expect(rows.map((r) => [r.pdcaId, r.accesses])).toEqual([['a', 2]]);
+      await tier.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
