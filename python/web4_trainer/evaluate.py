@@ -216,7 +216,7 @@ def _prepare(entry: EvalModel, where: str, base: Any, job: EvalJob, device: str,
                 "evaluate the adapter on the base it was trained on (its adapter_config.json names it)",
             ) from None
         peft_model.to(device)
-        _lora_to(peft_model, dtype)
+        lora_to(peft_model, dtype)
 
         def remove() -> None:
             # unload() puts the original layers back (no merge): the next entry sees the base.
@@ -240,7 +240,7 @@ def _prepare(entry: EvalModel, where: str, base: Any, job: EvalJob, device: str,
     return model, free
 
 
-def _lora_to(peft_model: Any, dtype: Any) -> None:
+def lora_to(peft_model: Any, dtype: Any) -> None:
     """Evaluate the adapter in the base's dtype. PEFT keeps loaded adapter weights in fp32 on a
     bf16 base, and every adapted projection then copies its input to fp32 (measured on an H200:
     1.4x the training rate in bf16); the served model is the merge in the base's dtype anyway.
@@ -272,4 +272,4 @@ def _dtype_name(dtype: Any) -> str:
     return str(dtype).replace("torch.", "")
 
 
-__all__ = ["evaluate", "score", "plan_eval_batches", "SetScore"]
+__all__ = ["evaluate", "score", "lora_to", "plan_eval_batches", "SetScore"]

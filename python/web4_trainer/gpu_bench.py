@@ -583,7 +583,7 @@ def _recipe_loop(b: Bench, section: str, job_over: dict[str, Any], n_samples: in
     job = TrainJob(base_model="random", samples="synthetic", output_dir="none", device=b.device, max_length=b.args.max_length,
                    batch_size=1, grad_accumulation=4, warmup_steps=0, **job_over)
     if section == "baseline":
-        speed = Speed(packed=False, attention=None, pack_tokens=0, lora_model_dtype=False)
+        speed = Speed.padded()
         opt, masters = _make_optimizer(b, fused=False), None  # the plan's optimizer: AdamW, default (foreach)
     else:
         speed = resolve_speed(job, b.device)
@@ -856,7 +856,7 @@ def section_evaluate(b: Bench) -> None:
     batch_tokens and at twice that. The figure is the best of the ``now`` rows."""
     import torch
 
-    from .evaluate import score
+    from .evaluate import lora_to, score
     from .job import EvalJob
 
     batch_tokens = next(f.default for f in fields(EvalJob) if f.name == "batch_tokens")
@@ -871,8 +871,7 @@ def section_evaluate(b: Bench) -> None:
             def one(name: str = name, lora_cast: bool = lora_cast, answer_logits: bool = answer_logits, bt: int = bt) -> None:
                 saved = [p.data for p in lora]
                 if lora_cast:
-                    for p in lora:
-                        p.data = p.data.to(base_dtype)
+                    lora_to(b.model, base_dtype)  # what evaluate does to each adapter it scores
                 try:
                     score(b.model, b.examples[:4], b.pad_id, b.device, bt, answer_logits=answer_logits)  # warm-up
                     _reset_peak(b)

@@ -423,6 +423,11 @@ class Speed:
     pack_tokens: int
     lora_model_dtype: bool
 
+    @classmethod
+    def padded(cls) -> "Speed":
+        """The plan's padded fp32 micro-batches."""
+        return cls(packed=False, attention=None, pack_tokens=0, lora_model_dtype=False)
+
     def describe(self) -> dict[str, Any]:
         return {"micro_batching": "packed" if self.packed else "padded", "attention": self.attention,
                 "pack_tokens": self.pack_tokens if self.packed else None, "lora_compute": "model_dtype" if self.lora_model_dtype else "fp32"}
@@ -486,7 +491,7 @@ def train_loop(
     fp32 masters of bf16 LoRA weights; gradients move to them before each step."""
     import torch
 
-    speed = speed or Speed(packed=False, attention=None, pack_tokens=0, lora_model_dtype=False)
+    speed = speed or Speed.padded()
     trainable = masters.params if masters is not None else [p for p in model.parameters() if p.requires_grad]
     lengths = [len(e) for e in examples]
     total_steps = planned_steps(len(examples), job)
