@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { AdminClient, ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
 import { ServiceError } from '@web4/core';
-import { COLLECTION_DESCRIPTIONS, PDCA_COLLECTIONS, type CollectionName } from './collections.js';
+import { COLLECTION_DESCRIPTIONS, COLLECTION_NAMES, PDCA_COLLECTIONS, type CollectionName } from './collections.js';
 import type { MetadataValue, RetrievalFilters, RetrievalTier, RetrievedItem, TierQuery } from './retrieval-tier.js';
+import { VectorMirror, type MirrorRows, type VectorMirrorOptions } from './vector-mirror.js';
 
 /** One stored chunk: its id is `<doc id>#<chunk index>`, so re-indexing overwrites, never duplicates. */
 export interface ChunkRecord {
@@ -15,6 +17,10 @@ export interface ChunkRecord {
 const WRITE_BATCH = 1000;
 const DEFAULT_TENANT = 'default_tenant';
 const DEFAULT_DATABASE = 'default_database';
+/** Rows per read when the vector mirror loads a collection. */
+const READ_PAGE = 1000;
+/** The collection metadata key every write through ChromaTier changes (the vector mirror's signal). */
+export const CHANGE_MARK = 'web4_changed';
 /** Stands for "this state root has no Chroma" in messages (no URL configured, none started). */
 export const NO_CHROMA = '(none)';
 
@@ -32,6 +38,7 @@ export class ChromaTier implements RetrievalTier {
   private readonly admin: AdminClient;
   private readonly handles = new Map<CollectionName, Promise<Collection>>();
   private databaseReady: Promise<void> | undefined;
+  private mirror: VectorMirror | undefined;
 
   /**
    * The only place a Chroma client is made: every read and write goes to `tenant`/`database`
@@ -78,6 +85,7 @@ export class ChromaTier implements RetrievalTier {
     if (this.database === DEFAULT_DATABASE) throw new Error('refusing to drop the default database');
     this.handles.clear();
     this.databaseReady = undefined;
+    this.invalidateAll();
     await this.call('drop database', () => this.admin.deleteDatabase({ name: this.database, tenant: this.tenant }));
   }
 
@@ -87,6 +95,7 @@ export class ChromaTier implements RetrievalTier {
     this.handles.clear();
     const cols = await this.call('list collections', () => this.client.listCollections({ limit: 1000 }));
     for (const c of cols) await this.call(`delete ${c.name}`, () => this.client.deleteCollection({ name: c.name }));
+    this.invalidateAll();
   }
 
   async heartbeat(): Promise<void> {
@@ -125,6 +134,7 @@ export class ChromaTier implements RetrievalTier {
         }),
       );
     }
+    await this.changed(name, col);
   }
 
   /** Delete every chunk of these documents (by the `doc_id` metadata every chunk carries). */
@@ -135,6 +145,81 @@ export class ChromaTier implements RetrievalTier {
       const ids = docIds.slice(i, i + 500);
       await this.call(`delete from ${name}`, () => col.delete({ where: ids.length === 1 ? { doc_id: ids[0]! } : { doc_id: { $in: ids } } }));
     }
+    await this.changed(name, col);
+  }
+
+  /**
+   * Answer searches from an in-process copy of the collections from now on (long-running
+   * readers: the gateway); see VectorMirror for what it guarantees. Idempotent.
+   */
+  mirrorVectors(options: VectorMirrorOptions): VectorMirror {
+    this.mirror ??= new VectorMirror(
+      {
+        versions: (names) => this.versions(names),
+        read: (name) => this.readAll(name),
+      },
+      COLLECTION_NAMES,
+      options,
+    );
+    return this.mirror;
+  }
+
+  /** The mirror searches use, if any. */
+  get vectorMirror(): VectorMirror | undefined {
+    return this.mirror;
+  }
+
+  async close(): Promise<void> {
+    await this.mirror?.close();
+    this.mirror = undefined;
+  }
+
+  /** Each existing collection's version for the mirror: id, change mark and row count (no vectors read). */
+  private async versions(names: readonly CollectionName[]): Promise<Map<CollectionName, { version: string; count: number }>> {
+    await this.ensureDatabase();
+    const cols = await this.call('list collections', () => this.client.listCollections({ limit: 1000 }));
+    const wanted = cols.filter((c) => (names as readonly string[]).includes(c.name));
+    const out = new Map<CollectionName, { version: string; count: number }>();
+    await Promise.all(
+      wanted.map(async (c) => {
+        const count = await this.call(`count ${c.name}`, () => c.count());
+        out.set(c.name as CollectionName, { version: `${c.id}:${String(c.metadata?.[CHANGE_MARK] ?? '')}:${count}`, count });
+      }),
+    );
+    return out;
+  }
+
+  /** Every row of a collection, with its vector, in pages. */
+  private async readAll(name: CollectionName): Promise<MirrorRows> {
+    const col = await this.collection(name);
+    const rows: MirrorRows = { ids: [], embeddings: [], documents: [], metadatas: [] };
+    for (let offset = 0; ; offset += READ_PAGE) {
+      const page = await this.call(`read ${name}`, () => col.get({ include: ['embeddings', 'documents', 'metadatas'], limit: READ_PAGE, offset }));
+      page.ids.forEach((id, i) => {
+        rows.ids.push(id);
+        rows.embeddings.push(page.embeddings[i] ?? []);
+        rows.documents.push(page.documents[i] ?? '');
+        rows.metadatas.push(scalarMetadata(page.metadatas[i] ?? {}));
+      });
+      if (page.ids.length < READ_PAGE) return rows;
+    }
+  }
+
+  /**
+   * After a write: a new change mark on the collection (other processes' mirrors reload it) and
+   * this process's mirror takes the collection off memory until it has reloaded.
+   */
+  private async changed(name: CollectionName, col: Collection): Promise<void> {
+    const mark = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    try {
+      await this.call(`mark ${name} changed`, () => col.modify({ metadata: { ...(col.metadata ?? {}), [CHANGE_MARK]: mark } }));
+    } finally {
+      this.mirror?.invalidate(name);
+    }
+  }
+
+  private invalidateAll(): void {
+    for (const name of COLLECTION_NAMES) this.mirror?.invalidate(name);
   }
 
   async count(name: CollectionName): Promise<number> {
@@ -176,25 +261,17 @@ export class ChromaTier implements RetrievalTier {
     const perCollection = await Promise.all(
       query.collections.map(async (name) => {
         const n = query.nResults[name] ?? 3;
-        const where = PDCA_COLLECTIONS.includes(name) ? whereFromFilters(query.filters) : undefined;
+        const filtered = PDCA_COLLECTIONS.includes(name);
+        const accept = filtered && whereFromFilters(query.filters) ? (m: Record<string, MetadataValue>) => matchesFilters(m, query.filters) : undefined;
+        const fromMemory = this.mirror?.search(name, embedding, n, accept);
+        if (fromMemory) return fromMemory.map((hit) => toItem(name, hit.id, hit.document, hit.metadata, hit.distance));
+        const where = filtered ? whereFromFilters(query.filters) : undefined;
         const col = await this.collection(name);
         const res = await this.call(`query ${name}`, () =>
           col.query({ queryEmbeddings: [embedding], nResults: n, ...(where ? { where } : {}), include: ['documents', 'metadatas', 'distances'] }),
         );
         const ids = res.ids[0] ?? [];
-        return ids.map((id, i): RetrievedItem => {
-          const metadata = scalarMetadata(res.metadatas[0]?.[i] ?? {});
-          const distance = res.distances[0]?.[i] ?? 1;
-          return {
-            id,
-            tier: 'chroma',
-            collection: name,
-            documentId: String(metadata.doc_id ?? metadata.pdca_id ?? id.replace(/#\d+$/, '')),
-            text: res.documents[0]?.[i] ?? '',
-            score: Math.max(0, Math.min(1, 1 - distance)),
-            metadata,
-          };
-        });
+        return ids.map((id, i) => toItem(name, id, res.documents[0]?.[i] ?? '', scalarMetadata(res.metadatas[0]?.[i] ?? {}), res.distances[0]?.[i] ?? 1));
       }),
     );
     return perCollection.flat();
@@ -257,6 +334,33 @@ export function whereFromFilters(f: RetrievalFilters): Where | undefined {
   if (f.pdcaIds?.length) clauses.push({ pdca_id: { $in: f.pdcaIds } });
   if (clauses.length === 0) return undefined;
   return clauses.length === 1 ? clauses[0] : { $and: clauses };
+}
+
+/**
+ * The same filters as `whereFromFilters`, on one row's metadata in memory (the vector mirror):
+ * as in Chroma, a row without the key does not pass a condition on it.
+ */
+export function matchesFilters(m: Record<string, MetadataValue>, f: RetrievalFilters): boolean {
+  const num = (v: MetadataValue | undefined): number | undefined => (typeof v === 'number' ? v : undefined);
+  if (f.dateFrom && !((num(m.date_num) ?? -Infinity) >= dateNum(f.dateFrom))) return false;
+  if (f.dateTo && !((num(m.date_num) ?? Infinity) <= dateNum(f.dateTo))) return false;
+  if (f.trained !== undefined && m.trained_in_adapter !== f.trained) return false;
+  if (f.minQuality !== undefined && !((num(m.quality_score) ?? -Infinity) >= f.minQuality)) return false;
+  if (f.pdcaIds?.length && !f.pdcaIds.includes(m.pdca_id as string)) return false;
+  return true;
+}
+
+/** A Chroma row as a tier-1 item: cosine distance d becomes the score 1 − d. */
+function toItem(collection: CollectionName, id: string, text: string, metadata: Record<string, MetadataValue>, distance: number): RetrievedItem {
+  return {
+    id,
+    tier: 'chroma',
+    collection,
+    documentId: String(metadata.doc_id ?? metadata.pdca_id ?? id.replace(/#\d+$/, '')),
+    text,
+    score: Math.max(0, Math.min(1, 1 - distance)),
+    metadata,
+  };
 }
 
 export function dateNum(day: string): number {

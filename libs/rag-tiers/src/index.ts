@@ -1,4 +1,5 @@
-export { ChromaTier, NO_CHROMA, dateNum, whereFromFilters, isConnectionFailure, type ChunkRecord } from './chroma-tier.js';
+export { ChromaTier, NO_CHROMA, CHANGE_MARK, dateNum, matchesFilters, whereFromFilters, isConnectionFailure, type ChunkRecord } from './chroma-tier.js';
+export { VectorMirror, type MirrorHit, type MirrorRows, type MirrorSource, type VectorMirrorOptions, type VectorMirrorStats } from './vector-mirror.js';
 export { CachedEmbedder, textHash } from './cached-embedder.js';
 export {
   COLLECTION_NAMES,

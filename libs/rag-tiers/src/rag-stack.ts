@@ -47,6 +47,12 @@ export interface OpenRagOptions {
   chromaUrl?: string;
   logger?: Logger;
   now?: () => Date;
+  /**
+   * A long-running reader (the gateway): search from an in-process copy of the collections
+   * (`rag.vectorMirror`, unless disabled there). One-off commands leave it off: loading every
+   * vector costs more than the few queries they make.
+   */
+  mirrorVectors?: boolean;
 }
 
 export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
@@ -54,6 +60,9 @@ export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
   const lexical = LexicalTier.open(resolveStatePath(config, config.rag.metadataDb));
   const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
   const chroma = chromaTierFor(config, options.chromaUrl ?? chromaUrl(config));
+  const logger = options.logger ?? silentLogger();
+  const m = config.rag.vectorMirror;
+  if (options.mirrorVectors && m.enabled) chroma.mirrorVectors({ maxVectors: m.maxVectors, refreshMs: m.refreshMs, logger });
   const e = config.models.embedding;
   const embedder = new CachedEmbedder(options.embedder, metadata, TEXTS_PER_MODEL_CALL, `${e.source}:${e.source === 'hub' ? e.hubId : 'all-MiniLM-L6-v2'}:${e.dtype}`);
   const cache = new HotPdcaCache((id) => loadPdca(chroma, metadata, id), metadata, config.rag.cacheSize, options.now);
@@ -75,8 +84,9 @@ export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
     embedder,
     cache,
     retriever,
-    logger: options.logger ?? silentLogger(),
+    logger,
     async close() {
+      await chroma.close();
       await cache.close();
       await graph.close();
       await metadata.close();

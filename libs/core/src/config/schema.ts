@@ -193,6 +193,21 @@ export const ragSchema = z.object({
   metadataDb: z.string().default('logs/rag_metadata.db'),
   /** Entries of the hot-PDCA LRU cache (the plan's `lru_cache(maxsize=100)`). */
   cacheSize: z.number().int().positive().default(100),
+  /**
+   * The gateway's in-process copy of the Chroma collections (a query is one exact scan in memory
+   * instead of an HTTP call per collection). `maxVectors` bounds the memory over all collections
+   * (~1.6 KB per 384-dimension vector plus its text); a collection that would pass it stays on
+   * Chroma: past ~20,000 vectors a scan costs more than Chroma's own index (docs/benchmarks.md).
+   * `refreshMs` bounds how long another process's write (the nightly indexing) stays unseen.
+   * Only long-running readers use it; one-off commands ask Chroma.
+   */
+  vectorMirror: z
+    .object({
+      enabled: z.boolean().default(true),
+      maxVectors: z.number().int().min(0).default(20_000),
+      refreshMs: z.number().int().min(50).default(1_000),
+    })
+    .default({ enabled: true, maxVectors: 20_000, refreshMs: 1_000 }),
   journal: z
     .object({
       /** Where the team's PDCAs live; searched recursively. */

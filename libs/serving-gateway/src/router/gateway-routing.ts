@@ -57,7 +57,11 @@ export async function createGatewayRouting(options: CreateGatewayRoutingOptions)
     // Load the model now (its first inference costs hundreds of ms), not on the first question;
     // the example vectors may have come from the disk cache without it.
     if (routing.mode !== 'never') await raw.embed(['warm-up']);
-    rag = openRag(config, { embedder: queries, logger, ...(options.chromaUrl ? { chromaUrl: options.chromaUrl } : {}) });
+    rag = openRag(config, { embedder: queries, logger, mirrorVectors: routing.mode !== 'never', ...(options.chromaUrl ? { chromaUrl: options.chromaUrl } : {}) });
+    // The first questions come from memory too (a failed load leaves Chroma answering; it does not stop the gateway).
+    await rag.chroma.vectorMirror?.ready();
+    const mirror = rag.chroma.vectorMirror?.snapshotStats();
+    if (mirror) logger.info({ collections: mirror.mirrored, vectors: mirror.vectors, onChroma: mirror.overBudget, error: mirror.lastError }, 'retrieval: vector mirror loaded');
     const stack = rag;
     let closed: Promise<void> | undefined;
     // Once, whoever calls it first: the gateway closes its retriever, the caller may close this too.
