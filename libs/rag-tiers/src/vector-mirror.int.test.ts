@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LocalService } from '@web4/local-services';
 import { ChromaTier, CHANGE_MARK, type ChunkRecord } from './chroma-tier.js';
 import type { CollectionName } from './collections.js';
 import type { RetrievalFilters, RetrievedItem } from './retrieval-tier.js';
@@ -173,4 +178,47 @@ describe('VectorMirror on a real Chroma', () => {
     expect(tier.vectorMirror!.search('components', [1, 0, 0], 3)).toBeUndefined();
     await expect(ask(tier, [1, 0, 0])).rejects.toThrow(/dimension/i);
   }, 60_000);
+
+  it('keeps answering from its copy while Chroma is down, says so once, and catches up when it is back', async () => {
+    // A Chroma of its own: this test stops it.
+    const dir = mkdtempSync(join(tmpdir(), 'web4-mirror-'));
+    // A fixed port, so that the server comes back where the tier looks for it.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const server = new LocalService({ name: 'chroma', host: '127.0.0.1', port, servicesDir: join(dir, 'services'), dataDir: join(dir, 'data'), startTimeoutS: 60 });
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (m: unknown) => void warnings.push(String(m)), error: () => undefined, debug: () => undefined } as never;
+    try {
+      const first = await server.up();
+      const writer = new ChromaTier(first.url, 'down_test');
+      await writer.upsert('components', components);
+      const tier = new ChromaTier(first.url, 'down_test');
+      const mirror = tier.mirrorVectors({ maxVectors: 1_000, refreshMs: 50, logger });
+      await mirror.ready();
+      const embedding = near(components[7]!.embedding, 0.2);
+      const before = await ask(tier, embedding);
+      expect(before[0]?.id).toBe('comp-7#0');
+
+      await server.down();
+      await until('a failed refresh', async () => mirror.snapshotStats().lastError !== null);
+      await new Promise((r) => setTimeout(r, 300)); // several more failed refreshes
+      const whileDown = await tier.search({ text: 'q', embedding, nResults: { components: 5 }, collections: ['components'], filters: {}, seeds: [] });
+      expect(whileDown.map((r) => r.id)).toEqual(before.map((r) => r.id));
+      expect(warnings.filter((w) => w.includes('refresh failed'))).toHaveLength(1);
+      // A collection it never loaded is not invented: Chroma's own error, naming the server.
+      await expect(tier.search({ text: 'q', embedding, nResults: { process_docs: 3 }, collections: ['process_docs'], filters: {}, seeds: [] })).rejects.toThrow(/not reachable/);
+
+      const again = await server.up();
+      expect(again.url).toBe(first.url);
+      await until('the refresh after Chroma is back', async () => mirror.snapshotStats().lastError === null);
+      await tier.close();
+    } finally {
+      await server.down();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
