@@ -43,9 +43,10 @@ export async function collectionHealth(config: Web4Config, options: { chromaUrl?
   // A state root that never indexed has no tier files; a health check must not create them.
   const metadataFile = resolveStatePath(config, config.rag.metadataDb);
   const graphFile = resolveStatePath(config, config.rag.graphDb);
-  const metadata = existsSync(metadataFile) ? MetadataTier.open(metadataFile) : undefined;
-  const graph = existsSync(graphFile) ? GraphTier.open(graphFile) : undefined;
-  const lexical = metadata ? LexicalTier.open(metadataFile) : undefined;
+  const files = { busyTimeoutMs: config.monitoring.busyTimeoutMs };
+  const metadata = existsSync(metadataFile) ? MetadataTier.open(metadataFile, files) : undefined;
+  const graph = existsSync(graphFile) ? GraphTier.open(graphFile, files) : undefined;
+  const lexical = metadata ? LexicalTier.open(metadataFile, files) : undefined;
   try {
     const counts = metadata ? await metadata.countsByCollection() : {};
     let reachable = true;

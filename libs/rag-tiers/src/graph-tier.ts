@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import type Database from 'better-sqlite3';
+import { SqliteFile } from '@web4/storage';
 import type { CollectionName } from './collections.js';
+import { graphMigrations } from './migrations/graph/index.js';
 import type { RetrievalTier, RetrievedItem, TierQuery } from './retrieval-tier.js';
-import { openSqliteFile } from './sqlite-file.js';
+import type { TierFileOptions } from './tier-file-options.js';
 
 export type NodeKind = 'pdca' | 'component' | 'topic' | 'batch';
 /** previous: PDCA → previous PDCA; component: PDCA → component; topic: PDCA → TrainAI topic; trained_in: item → batch. */
@@ -42,20 +44,21 @@ export class GraphTier implements RetrievalTier {
   readonly db: Kysely<GraphDatabase>;
   private readonly raw: Database.Database;
 
-  private constructor(db: Kysely<GraphDatabase>, raw: Database.Database) {
-    this.db = db;
-    this.raw = raw;
+  private constructor(private readonly file: SqliteFile<GraphDatabase>) {
+    this.db = file.db;
+    this.raw = file.handle;
   }
 
-  static open(path: string): GraphTier {
-    const { db, raw } = openSqliteFile<GraphDatabase>(path, 'graph');
-    raw.exec(`
-      CREATE TABLE IF NOT EXISTS nodes (id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, collection TEXT);
-      CREATE INDEX IF NOT EXISTS nodes_kind ON nodes (kind);
-      CREATE TABLE IF NOT EXISTS edges (src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (src, dst, kind));
-      CREATE INDEX IF NOT EXISTS edges_dst ON edges (dst);
-    `);
-    return new GraphTier(db, raw);
+  /** Open (and create or migrate) the graph file: `src/migrations/graph/`, busy timeout `monitoring.busyTimeoutMs`. */
+  static open(path: string, options: TierFileOptions = {}): GraphTier {
+    return new GraphTier(
+      SqliteFile.open<GraphDatabase>(path, graphMigrations, {
+        ...options,
+        label: 'graph',
+        setting: 'rag.graphDb',
+        recreate: '`web4 index corpus` rebuilds it',
+      }),
+    );
   }
 
   upsertNodes(nodes: readonly GraphNode[]): void {
@@ -202,9 +205,7 @@ export class GraphTier implements RetrievalTier {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
-    // kysely closes the connection only if it ever opened it; raw-only use must close it here.
-    if (this.raw.open) this.raw.close();
+    await this.file.destroy();
   }
 }
 

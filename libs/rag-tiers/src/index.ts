@@ -13,6 +13,9 @@ export { collectionHealth, type CollectionHealth, type CollectionHealthRow } fro
 export { GraphTier, nodeId, type EdgeKind, type GraphEdge, type GraphNode, type NodeKind } from './graph-tier.js';
 export { HotPdcaCache, type CacheStats, type PdcaEntry } from './hot-pdca-cache.js';
 export { MetadataTier, type AccessRecord, type DocumentRecord, type HotPdca } from './metadata-tier.js';
+export type { TierFileOptions } from './tier-file-options.js';
+export { graphMigrations } from './migrations/graph/index.js';
+export { metadataMigrations } from './migrations/metadata/index.js';
 export { chromaTierFor, chromaUrl, loadPdca, openRag, type OpenRagOptions, type RagStack } from './rag-stack.js';
 export {
   TIER_NAMES,

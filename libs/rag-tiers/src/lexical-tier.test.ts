@@ -132,18 +132,20 @@ describe('LexicalTier (real SQLite FTS5)', () => {
     expect(one).toHaveLength(1);
   });
 
-  it('an index made with another tokenizer is replaced (and refilled by the next index run)', async () => {
+  it('an index made with another tokenizer, in a file from before numbered migrations, is replaced (and refilled by the next index run)', async () => {
     const other = join(dir, 'old.db');
-    const old = MetadataTier.open(other);
-    await old.close();
     const Database = (await import('better-sqlite3')).default;
     const raw = new Database(other);
+    // What LexicalTier.open made before the file had numbered migrations, with an older tokenizer.
     raw.exec("CREATE VIRTUAL TABLE lexical_chunks USING fts5(title, text, collection UNINDEXED, doc_id UNINDEXED, chunk_id UNINDEXED, tokenize = 'porter unicode61')");
     raw.exec("INSERT INTO lexical_chunks VALUES ('t', 'old text', 'components', 'x', 'x#0')");
     raw.close();
     const reopened = LexicalTier.open(other);
     expect(reopened.chunkCounts('components').size).toBe(0);
     await reopened.close();
+    const check = new Database(other, { readonly: true });
+    expect((check.prepare("SELECT sql FROM sqlite_master WHERE name = 'lexical_chunks'").get() as { sql: string }).sql).toContain("tokenize = 'trigram remove_diacritics 1'");
+    check.close();
   });
 
   it('stays consistent through re-index, copy to history and delete', async () => {

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import type { CollectionName } from './collections.js';
 import { PDCA_COLLECTIONS } from './collections.js';
 import type { RetrievalFilters, RetrievalTier, RetrievedItem, TierQuery } from './retrieval-tier.js';
-import { openSqliteFile } from './sqlite-file.js';
+import { openMetadataFile } from './migrations/metadata/index.js';
+import type { TierFileOptions } from './tier-file-options.js';
 
 /** One chunk as the lexical index stores it: the same id and text as its Chroma chunk. */
 export interface LexicalChunk {
@@ -15,16 +16,6 @@ export interface LexicalDocument {
   title: string;
   chunks: readonly LexicalChunk[];
 }
-
-/**
- * `trigram`: the index holds every three-character window of the text, and a quoted query term
- * matches wherever it occurs as a substring, case- and accent-insensitive. Names survive whole:
- * `0.1.3.0`, `web4-agent`, `OverlapChunker.ts`, and `chunker` finds `OverlapChunker` (which a
- * word tokenizer never splits out). Terms shorter than three characters cannot match and are
- * dropped. Measured on the labelled queries against `porter unicode61` and `unicode61
- * tokenchars '._-'`: docs/architecture.md ("The lexical tier").
- */
-const TOKENIZER = 'trigram remove_diacritics 1';
 
 /** Terms of a query kept for matching; more than this adds cost and no precision. */
 const MAX_TERMS = 32;
@@ -96,19 +87,13 @@ export class LexicalTier implements RetrievalTier {
     this.raw = raw;
   }
 
-  /** Open (and create) the index in the metadata database file. */
-  static open(metadataDbPath: string): LexicalTier {
+  /**
+   * Open the index in the metadata database file. Its table and tokenizer are the metadata file's
+   * migration 6 (`src/migrations/metadata/006_lexical_chunks.ts`, where the tokenizer is chosen).
+   */
+  static open(metadataDbPath: string, options: TierFileOptions = {}): LexicalTier {
     // An FTS5 virtual table and its MATCH/bm25() are beyond kysely's types: plain statements here.
-    const { raw } = openSqliteFile(metadataDbPath, 'metadata');
-    // An index made with another tokenizer is dropped; the next `index` run writes it again
-    // (documents without lexical rows are re-indexed, their vectors from the cache).
-    const existing = raw.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'lexical_chunks'").get() as { sql: string } | undefined;
-    if (existing && !existing.sql.includes(TOKENIZER)) raw.exec('DROP TABLE lexical_chunks');
-    raw.exec(`
-      CREATE VIRTUAL TABLE IF NOT EXISTS lexical_chunks USING fts5(
-        title, text, collection UNINDEXED, doc_id UNINDEXED, chunk_id UNINDEXED, tokenize = '${TOKENIZER}');
-    `);
-    return new LexicalTier(raw);
+    return new LexicalTier(openMetadataFile(metadataDbPath, options).handle);
   }
 
   /** Replace the chunks of these documents (a re-indexed document keeps none of its old ones). */

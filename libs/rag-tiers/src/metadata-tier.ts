@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import type Database from 'better-sqlite3';
+import type { SqliteFile } from '@web4/storage';
 import type { CollectionName } from './collections.js';
 import { PDCA_COLLECTIONS } from './collections.js';
+import { openMetadataFile } from './migrations/metadata/index.js';
 import type { RetrievalFilters, RetrievalTier, RetrievedItem, TierQuery } from './retrieval-tier.js';
-import { openSqliteFile } from './sqlite-file.js';
+import type { TierFileOptions } from './tier-file-options.js';
 
 /** Tier 3 schema: one row per indexed document, the hot-PDCA access records, cached vectors. */
 export interface MetadataDatabase {
@@ -93,31 +95,17 @@ export class MetadataTier implements RetrievalTier {
   readonly db: Kysely<MetadataDatabase>;
   private readonly raw: Database.Database;
 
-  private constructor(db: Kysely<MetadataDatabase>, raw: Database.Database) {
-    this.db = db;
-    this.raw = raw;
+  private constructor(private readonly file: SqliteFile<MetadataDatabase>) {
+    this.db = file.db;
+    this.raw = file.handle;
   }
 
-  static open(path: string): MetadataTier {
-    const { db, raw } = openSqliteFile<MetadataDatabase>(path, 'metadata');
-    raw.exec(`
-      CREATE TABLE IF NOT EXISTS documents (
-        collection TEXT NOT NULL, doc_id TEXT NOT NULL, path TEXT NOT NULL, title TEXT NOT NULL,
-        date TEXT, content_hash TEXT NOT NULL, size_bytes INTEGER NOT NULL, chunk_count INTEGER NOT NULL,
-        trained INTEGER NOT NULL DEFAULT 0, training_batch TEXT, quality_score REAL NOT NULL,
-        indexed_at TEXT NOT NULL, PRIMARY KEY (collection, doc_id));
-      CREATE INDEX IF NOT EXISTS documents_date ON documents (date);
-      CREATE INDEX IF NOT EXISTS documents_path ON documents (path);
-      CREATE TABLE IF NOT EXISTS pdca_access (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, pdca_id TEXT NOT NULL, at TEXT NOT NULL, hit INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS pdca_access_pdca ON pdca_access (pdca_id);
-      CREATE TABLE IF NOT EXISTS embedding_cache (text_hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
-    `);
-    // Added after the first release: older files get the column, their rows a NULL signature.
-    const columns = raw.prepare('PRAGMA table_info(documents)').all() as Array<{ name: string }>;
-    if (!columns.some((c) => c.name === 'index_signature')) raw.exec('ALTER TABLE documents ADD COLUMN index_signature TEXT');
-    if (!columns.some((c) => c.name === 'training_date')) raw.exec('ALTER TABLE documents ADD COLUMN training_date TEXT');
-    return new MetadataTier(db, raw);
+  /**
+   * Open (and create or migrate) the metadata file: `src/migrations/metadata/`, busy timeout
+   * `monitoring.busyTimeoutMs`. Files made before numbered migrations are adopted with their rows.
+   */
+  static open(path: string, options: TierFileOptions = {}): MetadataTier {
+    return new MetadataTier(openMetadataFile<MetadataDatabase>(path, options));
   }
 
   async getDocument(collection: CollectionName, docId: string): Promise<DocumentRecord | undefined> {
@@ -301,9 +289,7 @@ export class MetadataTier implements RetrievalTier {
   }
 
   async close(): Promise<void> {
-    await this.db.destroy();
-    // kysely closes the connection only if it ever opened it; raw-only use must close it here.
-    if (this.raw.open) this.raw.close();
+    await this.file.destroy();
   }
 }
 

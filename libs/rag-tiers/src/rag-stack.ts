@@ -56,9 +56,10 @@ export interface OpenRagOptions {
 }
 
 export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
-  const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb));
-  const lexical = LexicalTier.open(resolveStatePath(config, config.rag.metadataDb));
-  const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb));
+  const files = { busyTimeoutMs: config.monitoring.busyTimeoutMs };
+  const metadata = MetadataTier.open(resolveStatePath(config, config.rag.metadataDb), files);
+  const lexical = LexicalTier.open(resolveStatePath(config, config.rag.metadataDb), files);
+  const graph = GraphTier.open(resolveStatePath(config, config.rag.graphDb), files);
   const chroma = chromaTierFor(config, options.chromaUrl ?? chromaUrl(config));
   const logger = options.logger ?? silentLogger();
   const m = config.rag.vectorMirror;

@@ -295,7 +295,7 @@ export async function buildChecklist(input: ChecklistInput): Promise<Checklist> 
       const file = resolveStatePath(config, config.rag.metadataDb);
       const hint = 'retrieval records its lookups: web4 rag query "…" or web4 ask "…" (then web4 rag cache-stats)';
       if (!existsSync(file)) return item('phase4', 'cache', title, 'fail', `cache of ${config.rag.cacheSize} PDCAs configured; no ${file} yet: nothing indexed or retrieved`, `web4 index corpus, then ${hint}`);
-      const metadata = (await ragTiers()).MetadataTier.open(file);
+      const metadata = (await ragTiers()).MetadataTier.open(file, { busyTimeoutMs: config.monitoring.busyTimeoutMs });
       try {
         const t = await metadata.accessTotals();
         const detail = `cache of ${config.rag.cacheSize} PDCAs; ${t.accesses} recorded lookups (${t.hits} hits${t.accesses ? `, ${((100 * t.hits) / t.accesses).toFixed(1)}%` : ''}), ${t.distinct} distinct PDCAs`;

@@ -324,6 +324,6 @@ async function openMetadataOnly(ctx: CommandContext) {
     throw new InputError(`No retrieval metadata at ${path} yet.`, { hint: 'Index something first: `web4 index corpus` or `web4 index daily`.' });
   }
   const { MetadataTier } = await ragTiers();
-  return MetadataTier.open(path);
+  return MetadataTier.open(path, { busyTimeoutMs: ctx.config.monitoring.busyTimeoutMs });
 }
 

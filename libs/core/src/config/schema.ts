@@ -68,7 +68,7 @@ export const monitoringSchema = z.object({
   maxTextBytes: z.number().int().positive().default(1_000_000),
   /** Which latency figure `monitor report` holds against targets.latencyMs (the plan compares the average). */
   latencyStatistic: z.enum(['avg', 'p50', 'p95']).default('avg'),
-  /** How long a writer waits for another process's lock on a metrics database (ms). */
+  /** How long a writer waits for another process's lock on any of our SQLite files (ms): metrics, feedback, the graph and metadata tiers. */
   busyTimeoutMs: z.number().int().positive().default(5000),
 });
 
