@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { SchemaMigrationsTable } from '@web4/storage';
 
 /**
  * The schema of `logs/production_metrics.db`, as one typed interface: a column name that is
@@ -189,8 +190,5 @@ export interface RunLocksTable {
   acquired_at: string;
 }
 
-export interface SchemaMigrationsTable {
-  version: number;
-  name: string;
-  applied_at: string;
-}
+/** The migration bookkeeping table, the same in every database: defined in @web4/storage. */
+export type { SchemaMigrationsTable };
