@@ -67,7 +67,7 @@ export class FeedbackStore {
   }
 
   static open(path: string, options: FeedbackStoreOptions = {}): FeedbackStore {
-    return new FeedbackStore(SqliteFile.open<FeedbackDatabase>(path, feedbackMigrations, options), options);
+    return new FeedbackStore(SqliteFile.open<FeedbackDatabase>(path, feedbackMigrations, { setting: 'paths.feedbackDb', ...options }), options);
   }
 
   /** Validate everything first, then insert one row; returns its id. */

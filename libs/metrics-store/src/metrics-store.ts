@@ -47,7 +47,7 @@ export class MetricsStore {
   }
 
   static open(path: string, options: MetricsStoreOptions = {}): MetricsStore {
-    return new MetricsStore(SqliteFile.open<MetricsDatabase>(path, metricsMigrations, options), options);
+    return new MetricsStore(SqliteFile.open<MetricsDatabase>(path, metricsMigrations, { setting: 'paths.metricsDb', ...options }), options);
   }
 
   get path(): string {
