@@ -174,6 +174,17 @@ describe('tier files refuse what they cannot use, changing nothing', () => {
   });
 });
 
+describe('a metadata file that is not SQLite', () => {
+  it('is refused by the metadata and lexical tiers, named, and stays byte-identical', () => {
+    const path = join(dir, 'text-metadata.db');
+    writeFileSync(path, '{"documents": []}\n'.repeat(40));
+    const before = sha256(path);
+    expect(() => MetadataTier.open(path)).toThrow(/^The metadata database .*text-metadata\.db is not a SQLite database or is corrupt/);
+    expect(() => LexicalTier.open(path)).toThrow(/^The metadata database .*text-metadata\.db is not a SQLite database or is corrupt/);
+    expect(sha256(path)).toBe(before);
+  });
+});
+
 describe('busy timeout', () => {
   it('the metadata tier waits the busy timeout it is given (monitoring.busyTimeoutMs) for another process’s lock', () => {
     const path = join(dir, 'busy-metadata.db');
