@@ -18,7 +18,7 @@ const WRITE_BATCH = 1000;
 const DEFAULT_TENANT = 'default_tenant';
 const DEFAULT_DATABASE = 'default_database';
 /** Rows per read when the vector mirror loads a collection. */
-const READ_PAGE = 1000;
+const READ_PAGE = 500;
 /** The collection metadata key every write through ChromaTier changes (the vector mirror's signal). */
 export const CHANGE_MARK = 'web4_changed';
 /** Stands for "this state root has no Chroma" in messages (no URL configured, none started). */
@@ -156,6 +156,7 @@ export class ChromaTier implements RetrievalTier {
     this.mirror ??= new VectorMirror(
       {
         versions: (names) => this.versions(names),
+        count: (name) => this.count(name),
         read: (name) => this.readAll(name),
       },
       COLLECTION_NAMES,
@@ -174,18 +175,19 @@ export class ChromaTier implements RetrievalTier {
     this.mirror = undefined;
   }
 
-  /** Each existing collection's version for the mirror: id, change mark and row count (no vectors read). */
-  private async versions(names: readonly CollectionName[]): Promise<Map<CollectionName, { version: string; count: number }>> {
+  /** Each existing collection's version for the mirror: its id and change mark (one call; no counts, no vectors). */
+  private async versions(names: readonly CollectionName[]): Promise<Map<CollectionName, string>> {
     await this.ensureDatabase();
     const cols = await this.call('list collections', () => this.client.listCollections({ limit: 1000 }));
-    const wanted = cols.filter((c) => (names as readonly string[]).includes(c.name));
-    const out = new Map<CollectionName, { version: string; count: number }>();
-    await Promise.all(
-      wanted.map(async (c) => {
-        const count = await this.call(`count ${c.name}`, () => c.count());
-        out.set(c.name as CollectionName, { version: `${c.id}:${String(c.metadata?.[CHANGE_MARK] ?? '')}:${count}`, count });
-      }),
-    );
+    const out = new Map<CollectionName, string>();
+    for (const c of cols) {
+      if (!(names as readonly string[]).includes(c.name)) continue;
+      const name = c.name as CollectionName;
+      out.set(name, `${c.id}:${String(c.metadata?.[CHANGE_MARK] ?? '')}`);
+      // Dropped and made again by another process: the handle held here points at the old one.
+      const held = await this.handles.get(name)?.catch(() => undefined);
+      if (held && held.id !== c.id) this.handles.delete(name);
+    }
     return out;
   }
 
@@ -202,6 +204,8 @@ export class ChromaTier implements RetrievalTier {
         rows.metadatas.push(scalarMetadata(page.metadatas[i] ?? {}));
       });
       if (page.ids.length < READ_PAGE) return rows;
+      // Let queries in between pages (parsing a page of vectors takes milliseconds).
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

@@ -86,10 +86,10 @@ describe('VectorMirror on a real Chroma', () => {
   /** Another process: writes and reads Chroma directly. */
   const chroma = new ChromaTier(url, database);
   const open: ChromaTier[] = [];
-  const mirrored = async (options: { maxVectors?: number; refreshMs?: number } = {}): Promise<ChromaTier> => {
+  const mirrored = async (options: { maxVectors?: number; refreshMs?: number; countEveryMs?: number; maxStaleMs?: number } = {}): Promise<ChromaTier> => {
     const tier = new ChromaTier(url, database);
     open.push(tier);
-    await tier.mirrorVectors({ maxVectors: options.maxVectors ?? 10_000, refreshMs: options.refreshMs ?? 60_000 }).ready();
+    await tier.mirrorVectors({ ...options, maxVectors: options.maxVectors ?? 10_000, refreshMs: options.refreshMs ?? 60_000 }).ready();
     return tier;
   };
 
@@ -142,6 +142,41 @@ describe('VectorMirror on a real Chroma', () => {
     expectSameAnswers(await ask(tier, gone.embedding), await ask(chroma, gone.embedding));
     // Put both back for the other tests.
     await chroma.upsert('pdca_historical', [target, gone, history[21]!]);
+  }, 60_000);
+
+  it('sees rows another program adds without a change mark through the row count', async () => {
+    const tier = await mirrored({ refreshMs: 50, countEveryMs: 200 });
+    const col = await chroma.collection('components');
+    const foreign = { id: 'foreign#0', embedding: vector(), document: 'added by another program', metadata: { doc_id: 'foreign', chunk_index: 0 } };
+    // The Chroma client directly: no change mark.
+    await col.add({ ids: [foreign.id], embeddings: [foreign.embedding], documents: [foreign.document], metadatas: [foreign.metadata] });
+    await until('the foreign row', async () => (await ask(tier, foreign.embedding, {}, 1)).some((r) => r.id === 'foreign#0'));
+    expect(tier.vectorMirror!.snapshotStats().mirrored.components).toBe(components.length + 1);
+    await col.delete({ ids: [foreign.id] });
+    await until('the foreign row to leave', async () => !(await ask(tier, foreign.embedding, {}, 1)).some((r) => r.id === 'foreign#0'));
+  }, 60_000);
+
+  it('does not reload on every write while another process keeps writing, and has the last write once it stops', async () => {
+    const tier = await mirrored({ refreshMs: 100, maxStaleMs: 700 });
+    const mirror = tier.vectorMirror!;
+    const reloads = mirror.snapshotStats().reloads;
+    const target = components[3]!;
+    const started = Date.now();
+    let writes = 0;
+    let last = target.embedding;
+    while (Date.now() - started < 2_000) {
+      last = vector();
+      await chroma.upsert('components', [{ ...target, embedding: last, document: `version ${++writes}` }]);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const during = mirror.snapshotStats().reloads - reloads;
+    // A write every ~30 ms for 2 s, refreshes every 100 ms: without holding still that is ~20 reloads;
+    // maxStaleMs 700 allows about 3.
+    expect(writes).toBeGreaterThan(20);
+    expect(during).toBeGreaterThanOrEqual(1);
+    expect(during).toBeLessThanOrEqual(4);
+    await until('the last write', async () => (await ask(tier, last, {}, 1)).find((r) => r.collection === 'components')?.text === `version ${writes}`);
+    await chroma.upsert('components', [target]);
   }, 60_000);
 
   it('answers its own process at once after a write (Chroma until the reload has it), then from memory again', async () => {

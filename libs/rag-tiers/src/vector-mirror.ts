@@ -11,12 +11,14 @@ export interface MirrorRows {
 }
 
 /**
- * What the mirror reads from: Chroma through ChromaTier. `version` is cheap (no vectors) and
- * changes whenever the collection's content may have changed: its id (dropped and made again),
- * its row count, or the change mark every ChromaTier write leaves in the collection's metadata.
+ * What the mirror reads from: Chroma through ChromaTier. `versions` is one cheap call (no
+ * vectors, no counts): per existing collection its id (dropped and made again) and the change
+ * mark every ChromaTier write leaves in its metadata. `count` is a call per collection, so it is
+ * asked less often (it catches rows added or deleted by programs that leave no mark).
  */
 export interface MirrorSource {
-  versions(names: readonly CollectionName[]): Promise<Map<CollectionName, { version: string; count: number }>>;
+  versions(names: readonly CollectionName[]): Promise<Map<CollectionName, string>>;
+  count(name: CollectionName): Promise<number>;
   read(name: CollectionName): Promise<MirrorRows>;
 }
 
@@ -25,6 +27,14 @@ export interface VectorMirrorOptions {
   maxVectors: number;
   /** How often the collections' versions are compared with Chroma's (ms): the bound on staleness after another process writes. */
   refreshMs: number;
+  /** How often the row counts are compared too (ms; default 30 × refreshMs). */
+  countEveryMs?: number;
+  /**
+   * Another process's change is reloaded once the version has held still for one refresh (a night's
+   * indexing writes every second; reloading each time would spend the gateway's CPU on copies),
+   * but never later than this after it was first seen (ms; default 30 × refreshMs).
+   */
+  maxStaleMs?: number;
   logger?: Logger;
 }
 
@@ -68,11 +78,13 @@ export interface VectorMirrorStats {
  *
  * Consistency: a write through this process's ChromaTier takes that collection off the mirror at
  * once (Chroma answers it) until the reload that write triggers is in. A write by another process
- * is seen within `refreshMs` plus a reload: each refresh compares every collection's version
- * (id, count, and the change mark ChromaTier leaves on every write) and reloads those that moved.
- * A version is read before the rows it describes, so a write that lands during a reload moves the
- * version again and the next refresh reloads. A program that updates rows in place without
- * ChromaTier (same ids, same count) is not seen until the next change that is.
+ * is seen within two refreshes plus a reload: each refresh compares every collection's version
+ * (its id and the change mark ChromaTier leaves on every write; one cheap call) and reloads a
+ * collection whose version moved and then held still for one refresh, or had kept moving for
+ * `maxStaleMs`. A version is read before the rows it describes, so a write that lands during a
+ * reload moves the version again and a later refresh reloads. Row counts are compared every
+ * `countEveryMs`, which catches rows added or deleted by programs that leave no mark; a row
+ * rewritten in place by such a program is not seen until the next change that is.
  */
 export class VectorMirror {
   private readonly snapshots = new Map<CollectionName, Snapshot>();
@@ -85,6 +97,9 @@ export class VectorMirror {
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly firstRefresh: Promise<void>;
+  /** Versions seen moving and not yet reloaded: the version last seen, and when the move was first seen. */
+  private readonly pending = new Map<CollectionName, { version: string; since: number }>();
+  private lastCountAt = -Infinity;
   private stats = { served: 0, fellBack: 0, reloads: 0, lastRefreshAt: null as string | null, lastError: null as string | null };
 
   constructor(
@@ -202,36 +217,58 @@ export class VectorMirror {
     try {
       // Writes counted now finished before the versions are read, so the rows read below hold them.
       const writesAtStart = new Map(this.writes);
+      const now = Date.now();
+      const countEvery = this.options.countEveryMs ?? 30 * this.options.refreshMs;
+      const maxStale = this.options.maxStaleMs ?? 30 * this.options.refreshMs;
+      const withCounts = now - this.lastCountAt >= countEvery;
       const versions = await this.source.versions(this.names);
       let budget = this.options.maxVectors;
       for (const name of this.names) {
         if (this.closed) return;
-        const seen = versions.get(name);
+        const version = versions.get(name);
         const have = this.snapshots.get(name);
-        if (!seen) {
+        if (version === undefined) {
           // Not on the server (yet): nothing to answer from memory.
           this.snapshots.delete(name);
+          this.pending.delete(name);
           continue;
         }
-        if (seen.count > budget) {
-          if (!this.overBudget.has(name)) this.logger.info(`vector mirror: ${name} (${seen.count} vectors) stays on Chroma: the mirror's budget (rag.vectorMirror.maxVectors ${this.options.maxVectors}) has ${budget} left`);
+        const written = writesAtStart.get(name) ?? 0;
+        const ownWrite = written !== (this.loadedWrites.get(name) ?? 0);
+        let moved = !have || have.version !== version || ownWrite || this.pending.has(name);
+        if (!moved && withCounts && (await this.source.count(name)) !== have!.ids.length) moved = true;
+        if (!moved) {
+          budget -= have!.ids.length;
+          this.pending.delete(name);
+          continue;
+        }
+        // Another process is writing: wait until it holds still for one refresh (or maxStale).
+        if (have && !ownWrite) {
+          const p = this.pending.get(name);
+          if (!p || (p.version !== version && now - p.since < maxStale)) {
+            this.pending.set(name, { version, since: p?.since ?? now });
+            budget -= have.ids.length;
+            continue;
+          }
+        }
+        const count = await this.source.count(name);
+        if (count > budget) {
+          if (!this.overBudget.has(name)) this.logger.info(`vector mirror: ${name} (${count} vectors) stays on Chroma: the mirror's budget (rag.vectorMirror.maxVectors ${this.options.maxVectors}) has ${budget} left`);
           this.overBudget.add(name);
           this.snapshots.delete(name);
+          this.pending.delete(name);
           continue;
         }
         this.overBudget.delete(name);
-        const written = writesAtStart.get(name) ?? 0;
-        if (have && have.version === seen.version && written === (this.loadedWrites.get(name) ?? 0)) {
-          budget -= have.ids.length;
-          continue;
-        }
         const rows = await this.source.read(name);
-        const snapshot = toSnapshot(seen.version, rows);
+        const snapshot = toSnapshot(version, rows);
         this.snapshots.set(name, snapshot);
-        this.stats.reloads++;
+        this.pending.delete(name);
         this.loadedWrites.set(name, written);
+        this.stats.reloads++;
         budget -= snapshot.ids.length;
       }
+      if (withCounts) this.lastCountAt = now;
       this.stats.lastRefreshAt = new Date().toISOString();
       if (this.stats.lastError) this.logger.info('vector mirror: Chroma answers again; the mirror is current');
       this.stats.lastError = null;
