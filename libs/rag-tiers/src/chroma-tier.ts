@@ -246,6 +246,18 @@ export class ChromaTier implements RetrievalTier {
     }));
   }
 
+  /**
+   * The text and metadata of every chunk of one document, without vectors (rebuilding a PDCA for
+   * the hot cache): from the vector mirror when it holds the collection, else one Chroma read.
+   */
+  async textsOf(name: CollectionName, docId: string): Promise<Array<{ id: string; document: string; metadata: Record<string, MetadataValue> }>> {
+    const fromMemory = this.mirror?.rowsOf(name, docId);
+    if (fromMemory) return fromMemory;
+    const col = await this.collection(name);
+    const res = await this.call(`read ${name}`, () => col.get({ where: { doc_id: docId }, include: ['documents', 'metadatas'] }));
+    return res.ids.map((id, i) => ({ id, document: res.documents[i] ?? '', metadata: scalarMetadata(res.metadatas[i] ?? {}) }));
+  }
+
   /** Chunk ids and metadata of the given documents, without vectors or text (consistency checks). */
   async metadataOf(name: CollectionName, docIds: readonly string[]): Promise<Array<{ id: string; metadata: Record<string, MetadataValue> }>> {
     if (docIds.length === 0) return [];

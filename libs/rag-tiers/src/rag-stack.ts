@@ -102,7 +102,7 @@ export function openRag(config: Web4Config, options: OpenRagOptions): RagStack {
  */
 export async function loadPdca(chroma: ChromaTier, metadata: MetadataTier, pdcaId: string): Promise<PdcaEntry | undefined> {
   for (const collection of ['daily_buffer', 'pdca_historical'] as CollectionName[]) {
-    const chunks = await chroma.chunksOf(collection, [pdcaId]);
+    const chunks = await chroma.textsOf(collection, pdcaId);
     if (chunks.length === 0) continue;
     chunks.sort((a, b) => Number(a.metadata.chunk_index) - Number(b.metadata.chunk_index));
     let text = '';

@@ -117,6 +117,13 @@ describe('VectorMirror on a real Chroma', () => {
       expectSameAnswers(fromMirror, fromChroma);
       compared++;
     }
+    // A document's chunks (the hot-PDCA cache rebuilds PDCAs from them): the same rows from memory.
+    const byId = (rows: Array<{ id: string }>) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    for (const doc of ['pdca-0', 'pdca-77', 'pdca-299', 'no-such-pdca']) {
+      expect(tier.vectorMirror!.rowsOf('pdca_historical', doc)).toBeDefined();
+      expect(byId(await tier.textsOf('pdca_historical', doc))).toEqual(byId(await chroma.textsOf('pdca_historical', doc)));
+    }
+    expect((await tier.textsOf('pdca_historical', 'pdca-77')).map((r) => r.document).sort()).toEqual(['PDCA chunk 154', 'PDCA chunk 155']);
     const after = tier.vectorMirror!.snapshotStats();
     // Two collections per query, every one from memory.
     expect(after.served - stats.served).toBe(2 * compared);

@@ -161,6 +161,17 @@ export class VectorMirror {
     return bestIdx.map((r, i) => ({ id: s.ids[r]!, document: s.documents[r]!, metadata: s.metadatas[r]!, distance: 1 - bestSim[i]! }));
   }
 
+  /** Every row of one document (by its `doc_id`), or undefined when `name` is not answered from memory now. */
+  rowsOf(name: CollectionName, docId: string): Array<{ id: string; document: string; metadata: Record<string, MetadataValue> }> | undefined {
+    const s = this.snapshots.get(name);
+    if (!s || this.isDirty(name)) return undefined;
+    const out: Array<{ id: string; document: string; metadata: Record<string, MetadataValue> }> = [];
+    s.metadatas.forEach((m, r) => {
+      if (m.doc_id === docId) out.push({ id: s.ids[r]!, document: s.documents[r]!, metadata: m });
+    });
+    return out;
+  }
+
   /** This process wrote to `name`: Chroma answers it until a reload has the write. */
   invalidate(name: CollectionName): void {
     this.writes.set(name, (this.writes.get(name) ?? 0) + 1);
