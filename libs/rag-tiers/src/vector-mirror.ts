@@ -271,8 +271,10 @@ export class VectorMirror {
           continue;
         }
         this.overBudget.delete(name);
+        const readStarted = performance.now();
         const rows = await this.source.read(name);
         const snapshot = toSnapshot(version, rows);
+        if (have) this.logger.info(`vector mirror: ${name} reloaded (${snapshot.ids.length} vectors, ${Math.round(performance.now() - readStarted)} ms)`);
         this.snapshots.set(name, snapshot);
         this.pending.delete(name);
         this.loadedWrites.set(name, written);
