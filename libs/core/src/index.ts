@@ -10,3 +10,4 @@ export * from './targets.js';
 export * from './process.js';
 export * from './shutdown-flush.js';
 export * from './batched-writer.js';
+export * from './random.js';

@@ -1,20 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '@web4/core';
 import { writeFileAtomic } from '@web4/local-services';
 import type { BufferChunk, DocumentRecord, RagStack } from '@web4/rag-tiers';
 import { buildTrainingSamples, type BufferItem, type TrainingSample } from '@web4/trainer-bridge';
-
-/** A small seeded generator (mulberry32): the same seed picks the same PDCAs on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function seedOf(...parts: Array<string | number>): number {
   let h = 2166136261;

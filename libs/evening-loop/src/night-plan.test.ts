@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { FixedClock } from '@web4/core';
 import { describe, expect, it } from 'vitest';
 import { EveningLog } from './evening-log.js';
-import { seededRandom, seedOf, shuffled } from './night-data.js';
+import { seededRandom } from '@web4/core';
+import { seedOf, shuffled } from './night-data.js';
 import { plannedSteps, runIdOf, stampOfRun } from './night-plan.js';
 
 describe('plannedSteps', () => {

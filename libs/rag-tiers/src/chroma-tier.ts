@@ -271,17 +271,8 @@ export class ChromaTier implements RetrievalTier {
 
   /** Every chunk of the given documents, with embeddings (copying buffer items to history). */
   async chunksOf(name: CollectionName, docIds: readonly string[]): Promise<ChunkRecord[]> {
-    if (docIds.length === 0) return [];
-    const col = await this.collection(name);
-    const res = await this.call(`read ${name}`, () =>
-      col.get({ where: { doc_id: { $in: [...docIds] } }, include: ['embeddings', 'documents', 'metadatas'] }),
-    );
-    return res.ids.map((id, i) => ({
-      id,
-      embedding: Array.from(res.embeddings[i] ?? []),
-      document: res.documents[i] ?? '',
-      metadata: scalarMetadata(res.metadatas[i] ?? {}) as Record<string, string | number | boolean>,
-    }));
+    const rows = await this.rowsOfDocuments(name, docIds, ['embeddings', 'documents', 'metadatas']);
+    return rows.map((r) => ({ id: r.id, embedding: r.embedding, document: r.document, metadata: r.metadata as Record<string, string | number | boolean> }));
   }
 
   /**
@@ -291,20 +282,31 @@ export class ChromaTier implements RetrievalTier {
   async textsOf(name: CollectionName, docId: string): Promise<Array<{ id: string; document: string; metadata: Record<string, MetadataValue> }>> {
     const fromMemory = this.mirror?.rowsOf(name, docId);
     if (fromMemory) return fromMemory;
-    const col = await this.collection(name);
-    const res = await this.call(`read ${name}`, () => col.get({ where: { doc_id: docId }, include: ['documents', 'metadatas'] }));
-    return res.ids.map((id, i) => ({ id, document: res.documents[i] ?? '', metadata: scalarMetadata(res.metadatas[i] ?? {}) }));
+    const rows = await this.rowsOfDocuments(name, [docId], ['documents', 'metadatas']);
+    return rows.map((r) => ({ id: r.id, document: r.document, metadata: r.metadata }));
   }
 
   /** Chunk ids and metadata of the given documents, without vectors or text (consistency checks). */
   async metadataOf(name: CollectionName, docIds: readonly string[]): Promise<Array<{ id: string; metadata: Record<string, MetadataValue> }>> {
+    const rows = await this.rowsOfDocuments(name, docIds, ['metadatas']);
+    return rows.map((r) => ({ id: r.id, metadata: r.metadata }));
+  }
+
+  /** The chunks of these documents (by `doc_id`), 500 documents per read; what `include` leaves out is empty. */
+  private async rowsOfDocuments(
+    name: CollectionName,
+    docIds: readonly string[],
+    include: Array<'embeddings' | 'documents' | 'metadatas'>,
+  ): Promise<Array<{ id: string; embedding: number[]; document: string; metadata: Record<string, MetadataValue> }>> {
     if (docIds.length === 0) return [];
     const col = await this.collection(name);
-    const out: Array<{ id: string; metadata: Record<string, MetadataValue> }> = [];
+    const out: Array<{ id: string; embedding: number[]; document: string; metadata: Record<string, MetadataValue> }> = [];
     for (let i = 0; i < docIds.length; i += 500) {
       const ids = docIds.slice(i, i + 500);
-      const res = await this.call(`read ${name}`, () => col.get({ where: { doc_id: { $in: [...ids] } }, include: ['metadatas'] }));
-      res.ids.forEach((id, k) => out.push({ id, metadata: scalarMetadata(res.metadatas[k] ?? {}) }));
+      const res = await this.call(`read ${name}`, () => col.get({ where: ids.length === 1 ? { doc_id: ids[0]! } : { doc_id: { $in: ids } }, include }));
+      res.ids.forEach((id, k) =>
+        out.push({ id, embedding: Array.from(res.embeddings?.[k] ?? []), document: res.documents?.[k] ?? '', metadata: scalarMetadata(res.metadatas?.[k] ?? {}) }),
+      );
     }
     return out;
   }
@@ -315,11 +317,10 @@ export class ChromaTier implements RetrievalTier {
     const perCollection = await Promise.all(
       query.collections.map(async (name) => {
         const n = query.nResults[name] ?? 3;
-        const filtered = PDCA_COLLECTIONS.includes(name);
-        const accept = filtered && whereFromFilters(query.filters) ? (m: Record<string, MetadataValue>) => matchesFilters(m, query.filters) : undefined;
+        const where = PDCA_COLLECTIONS.includes(name) ? whereFromFilters(query.filters) : undefined;
+        const accept = where ? (m: Record<string, MetadataValue>) => matchesFilters(m, query.filters) : undefined;
         const fromMemory = this.mirror?.search(name, embedding, n, accept);
         if (fromMemory) return fromMemory.map((hit) => toItem(name, hit.id, hit.document, hit.metadata, hit.distance));
-        const where = filtered ? whereFromFilters(query.filters) : undefined;
         const col = await this.collection(name);
         const res = await this.call(`query ${name}`, () =>
           col.query({ queryEmbeddings: [embedding], nResults: n, ...(where ? { where } : {}), include: ['documents', 'metadatas', 'distances'] }),

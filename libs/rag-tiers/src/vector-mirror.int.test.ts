@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { seededRandom } from '@web4/core';
 import { LocalService } from '@web4/local-services';
 import { ChromaTier, CHANGE_MARK, type ChunkRecord } from './chroma-tier.js';
 import type { CollectionName } from './collections.js';
@@ -16,18 +17,8 @@ const url = process.env.WEB4_SERVICES__CHROMA__URL ?? inject('chromaUrl');
 const DIM = 384;
 const database = `mirror_${process.pid}_${Date.now().toString(36)}`;
 
-/** Deterministic vectors (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = rng(7);
+// Deterministic vectors, so a failure can be replayed.
+const random = seededRandom(7);
 const vector = (): number[] => Array.from({ length: DIM }, () => random() - 0.5);
 const near = (v: number[], noise: number): number[] => v.map((x) => x + noise * (random() - 0.5));
 

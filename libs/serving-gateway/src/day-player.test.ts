@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { documentTerms, generalQuestions, pickDayQuestions, projectQuestions, seededRandom, simulatedUser, type DayQuestion } from './day-player.js';
+import { seededRandom } from '@web4/core';
+import { documentTerms, generalQuestions, pickDayQuestions, projectQuestions, simulatedUser, type DayQuestion } from './day-player.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples', import.meta.url));
 

@@ -1,4 +1,4 @@
-import { InputError } from '@web4/core';
+import { InputError, seededRandom } from '@web4/core';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Ollama } from 'ollama';
@@ -72,23 +72,6 @@ export interface DayPlayOptions {
   system?: string;
   onQuery?: (played: PlayedQuery, total: number) => void;
   signal?: AbortSignal;
-}
-
-/** A deterministic 0..1 generator from a string (xmur3 hash into mulberry32). */
-export function seededRandom(seed: string): () => number {
-  let h = 1779033703 ^ seed.length;
-  for (let i = 0; i < seed.length; i++) {
-    h = Math.imul(h ^ seed.charCodeAt(i), 3432918353);
-    h = (h << 13) | (h >>> 19);
-  }
-  let a = h >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const STOP = new Set(['about', 'after', 'before', 'their', 'there', 'which', 'while', 'where', 'these', 'those', 'other', 'first', 'every', 'under', 'again', 'still', 'small']);
