@@ -13,6 +13,7 @@ import {
   ensureEmbeddingFolder,
   ensureOllamaBinary,
   ensurePythonEnv,
+  postgresBinDir,
   venvPython,
   writeFileAtomic,
 } from '@web4/local-services';
@@ -74,21 +75,42 @@ export const CHROMIUM = '/usr/bin/chromium';
  */
 export function ensureChromium(log: (line: string) => void, executable = CHROMIUM): { action: string; note?: string } {
   if (existsSync(executable)) return { action: 'found', note: executable };
+  const installed = aptInstall('chromium', executable, "the dashboard's browser test", log);
+  if (installed.action !== 'installed') return installed;
+  return existsSync(executable) ? installed : { action: 'failed', note: `⚠️ apt-get ran but ${executable} is missing` };
+}
+
+/**
+ * Debian's `postgresql`, whose initdb/pg_ctl the PostgreSQL tests run in a temporary folder
+ * (libs/local-services PostgresServer). Installed like chromium where missing; without root or
+ * sudo the step says what to run and the setup goes on (only those tests need it).
+ */
+export function ensurePostgres(log: (line: string) => void, findBinDir: () => string | undefined = postgresBinDir): { action: string; note?: string } {
+  const found = findBinDir();
+  if (found) return { action: 'found', note: found };
+  const installed = aptInstall('postgresql', 'PostgreSQL (initdb, pg_ctl)', 'the PostgreSQL storage tests', log);
+  if (installed.action !== 'installed') return installed;
+  const binDir = findBinDir();
+  return binDir ? { ...installed, note: `${installed.note}: ${binDir}` } : { action: 'failed', note: '⚠️ apt-get ran but no initdb/pg_ctl was found under /usr/lib/postgresql/*/bin' };
+}
+
+/** `apt-get install -y <pkg>` as root or through `sudo -n`; otherwise what the user should run. */
+function aptInstall(pkg: string, missing: string, purpose: string, log: (line: string) => void): { action: string; note?: string } {
   const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-  const manual = `run \`sudo apt-get install -y chromium\` for the dashboard's browser test`;
-  if (!has('apt-get')) return { action: 'missing', note: `⚠️ ${executable} missing and no apt-get: install Chromium at ${executable} for the dashboard's browser test` };
+  const manual = `run \`sudo apt-get install -y ${pkg}\` for ${purpose}`;
+  if (!has('apt-get')) return { action: 'missing', note: `⚠️ ${missing} missing and no apt-get: install ${pkg} for ${purpose}` };
   const asRoot = process.getuid?.() === 0;
   const sudo = !asRoot && has('sudo') && spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0;
-  if (!asRoot && !sudo) return { action: 'missing', note: `⚠️ ${executable} missing and no root: ${manual}` };
+  if (!asRoot && !sudo) return { action: 'missing', note: `⚠️ ${missing} missing and no root: ${manual}` };
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (args: string[]) =>
     spawnSync(sudo ? 'sudo' : 'apt-get', sudo ? ['-n', '-E', 'apt-get', ...args] : args, { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0;
-  log('setup:   installing chromium with apt-get (for the dashboard\'s browser test)…');
+  log(`setup:   installing ${pkg} with apt-get (for ${purpose})…`);
   // A fresh machine may have no package lists yet: update once and try again.
-  if (!apt(['install', '-y', 'chromium']) && !(apt(['update']) && apt(['install', '-y', 'chromium']))) {
-    return { action: 'failed', note: `⚠️ apt-get install chromium failed (see above): ${manual}` };
+  if (!apt(['install', '-y', pkg]) && !(apt(['update']) && apt(['install', '-y', pkg]))) {
+    return { action: 'failed', note: `⚠️ apt-get install ${pkg} failed (see above): ${manual}` };
   }
-  return existsSync(executable) ? { action: 'installed', note: `apt-get install chromium${sudo ? ' (sudo)' : ''}` } : { action: 'failed', note: `⚠️ apt-get ran but ${executable} is missing` };
+  return { action: 'installed', note: `apt-get install ${pkg}${sudo ? ' (sudo)' : ''}` };
 }
 
 export async function runSetup(o: SetupOptions): Promise<void> {
@@ -141,4 +163,6 @@ export async function runSetup(o: SetupOptions): Promise<void> {
   }
 
   await timed('chromium (the dashboard\'s browser test)', o.onStep, async () => ensureChromium(o.log));
+
+  await timed('postgresql (the PostgreSQL storage tests)', o.onStep, async () => ensurePostgres(o.log));
 }

@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEST_POSTGRES_PREFIX, reapOrphanPostgres, stopSharedPostgres } from '@web4/local-services';
 import type { TestProject } from 'vitest/node';
 import { startTestServices, type TestServices } from './test-services.js';
 import { nobodyCannotRunHere } from './as-nobody.js';
@@ -27,6 +30,11 @@ declare module 'vitest' {
     ollamaUrl: string;
     /** Why permission tests cannot run their subject as "nobody" here ('' when they can). */
     asNobodyBlocked: string;
+    /**
+     * Folder of this run's PostgreSQL: nothing is started until a test calls
+     * `sharedPostgres(inject('postgresSlot'))` (@web4/local-services); the last teardown stops it.
+     */
+    postgresSlot: string;
   }
 }
 
@@ -47,7 +55,37 @@ function onExitKill(services: TestServices): void {
   });
 }
 
+/** PostgreSQL is started lazily by the first test that asks for it: here only its folder is named. */
+const PG_KEY = Symbol.for('web4.testPostgres');
+function usePostgresSlot(project: TestProject): () => void {
+  const slots = globalThis as unknown as Record<symbol, { users: number; slot: string } | undefined>;
+  if (!slots[PG_KEY]) {
+    reapOrphanPostgres();
+    const slot = join(tmpdir(), `${TEST_POSTGRES_PREFIX}${process.pid}`);
+    slots[PG_KEY] = { users: 0, slot };
+    // Last resort when the runner exits without teardown.
+    process.once('exit', () => stopSharedPostgres(slot));
+  }
+  const shared = slots[PG_KEY]!;
+  shared.users++;
+  project.provide('postgresSlot', shared.slot);
+  return () => {
+    if (--shared.users > 0) return;
+    slots[PG_KEY] = undefined;
+    stopSharedPostgres(shared.slot);
+  };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const releasePostgres = usePostgresSlot(project);
+  const teardown = await setupServices(project);
+  return async () => {
+    await teardown();
+    releasePostgres();
+  };
+}
+
+async function setupServices(project: TestProject): Promise<() => Promise<void>> {
   project.provide('asNobodyBlocked', nobodyCannotRunHere() || '');
   const external = !holder[KEY] && process.env.WEB4_SERVICES__CHROMA__URL && process.env.WEB4_SERVICES__OLLAMA__URL;
   if (process.env.WEB4_TEST_SERVICES === 'off' || external) {

@@ -15,3 +15,4 @@ export * from './service-process.js';
 export * from './services-from-config.js';
 export * from './doctor.js';
 export * from './repo-root.js';
+export * from './postgres-server.js';

@@ -72,6 +72,43 @@ export const monitoringSchema = z.object({
   busyTimeoutMs: z.number().int().positive().default(5000),
 });
 
+/** The dialect `storage.url` selects: the embedded SQLite files, or one PostgreSQL database. */
+export const STORAGE_URL = /^(?:sqlite:(?:\/\/)?|postgres(?:ql)?:\/\/.+)$/;
+
+export const storageSchema = z.object({
+  /**
+   * Where the records live. Unset or `sqlite:` (the default): SQLite files under the state root
+   * (paths.metricsDb, paths.feedbackDb). `postgres://user[:password]@host[:port]/database`: one
+   * PostgreSQL database, a schema per migration list (`metrics`, `feedback`); `web4 storage
+   * migrate|status` act on it. What already reads and writes there: docs/architecture.md (Storage).
+   */
+  url: z
+    .string()
+    .superRefine((url, ctx) => {
+      const problem = storageUrlProblem(url);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+});
+
+/** Why a storage.url is unusable (undefined when it is fine); never repeats a password. */
+export function storageUrlProblem(url: string): string | undefined {
+  const expected = 'use "sqlite:" (the embedded files under the state root) or "postgres://user[:password]@host[:port]/database"';
+  if (!STORAGE_URL.test(url)) {
+    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
+    return `${scheme ? `the scheme "${scheme}:" is not supported` : 'not a URL'}: ${expected}`;
+  }
+  if (url.startsWith('sqlite:')) return undefined;
+  try {
+    const parsed = new URL(url);
+    if (!parsed.hostname) return `a PostgreSQL URL names its server: ${expected}`;
+    if (parsed.pathname.replace(/^\//, '') === '') return `a PostgreSQL URL names its database after the host (…@host:5432/web4): ${expected}`;
+  } catch {
+    return `not a valid URL (a password with "@", "/" or ":" must be percent-encoded): ${expected}`;
+  }
+  return undefined;
+}
+
 const serviceSchema = z.object({
   /** Use this server instead of finding or starting one (e.g. http://gpu-box:11434). */
   url: z.string().url().optional(),
@@ -621,6 +658,7 @@ const configObject = z.object({
   deployment: deploymentSchema.default(deploymentSchema.parse({})),
   paths: pathsSchema.default(pathsSchema.parse({})),
   monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+  storage: storageSchema.default({}),
   services: servicesSchema.default(servicesSchema.parse({})),
   models: modelsSchema.default(modelsSchema.parse({})),
   logging: loggingSchema.default(loggingSchema.parse({})),

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Migration } from '../migration.js';
+import { type Migration, autoIncrementKey } from '../migration.js';
 
 export const feedback001: Migration = {
   version: 1,
@@ -7,7 +7,7 @@ export const feedback001: Migration = {
   up: (db) => [
     db.schema
       .createTable('feedback')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', 'integer', autoIncrementKey(db))
       .addColumn('timestamp', 'text', (c) => c.notNull())
       .addColumn('query', 'text', (c) => c.notNull())
       .addColumn('response', 'text', (c) => c.notNull())

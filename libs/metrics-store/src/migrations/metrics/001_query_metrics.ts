@@ -1,4 +1,4 @@
-import type { Migration } from '../migration.js';
+import { type Migration, autoIncrementKey, float8 } from '../migration.js';
 
 export const queryMetrics001: Migration = {
   version: 1,
@@ -6,11 +6,11 @@ export const queryMetrics001: Migration = {
   up: (db) => [
     db.schema
       .createTable('query_metrics')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', 'integer', autoIncrementKey(db))
       .addColumn('timestamp', 'text', (c) => c.notNull())
       .addColumn('query_type', 'text', (c) => c.notNull())
       .addColumn('category', 'text', (c) => c.notNull())
-      .addColumn('latency_ms', 'real', (c) => c.notNull())
+      .addColumn('latency_ms', float8(db), (c) => c.notNull())
       .addColumn('used_history', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('used_tools', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('used_trainai', 'integer', (c) => c.notNull().defaultTo(0))

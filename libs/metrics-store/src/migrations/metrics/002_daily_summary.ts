@@ -1,4 +1,4 @@
-import type { Migration } from '../migration.js';
+import { type Migration, float8 } from '../migration.js';
 
 const counters = [
   'total_queries',
@@ -25,8 +25,8 @@ export const dailySummary002: Migration = {
     let table = db.schema.createTable('daily_summary').addColumn('day', 'text', (c) => c.primaryKey());
     for (const name of counters) table = table.addColumn(name, 'integer', (c) => c.notNull().defaultTo(0));
     table = table
-      .addColumn('latency_sum_ms', 'real', (c) => c.notNull().defaultTo(0))
-      .addColumn('latency_max_ms', 'real', (c) => c.notNull().defaultTo(0))
+      .addColumn('latency_sum_ms', float8(db), (c) => c.notNull().defaultTo(0))
+      .addColumn('latency_max_ms', float8(db), (c) => c.notNull().defaultTo(0))
       .addColumn('latency_histogram', 'text', (c) => c.notNull().defaultTo('{}'))
       .addColumn('updated_at', 'text', (c) => c.notNull());
     return [table];

@@ -1,4 +1,4 @@
-import type { Migration } from '../migration.js';
+import { type Migration, autoIncrementKey } from '../migration.js';
 
 export const runs003: Migration = {
   version: 3,
@@ -6,7 +6,7 @@ export const runs003: Migration = {
   up: (db) => [
     db.schema
       .createTable('runs')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', 'integer', autoIncrementKey(db))
       .addColumn('run_id', 'text', (c) => c.notNull())
       .addColumn('step', 'text', (c) => c.notNull())
       .addColumn('status', 'text', (c) => c.notNull())

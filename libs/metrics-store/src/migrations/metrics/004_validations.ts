@@ -1,4 +1,4 @@
-import type { Migration } from '../migration.js';
+import { type Migration, autoIncrementKey, float8 } from '../migration.js';
 
 export const validations004: Migration = {
   version: 4,
@@ -6,11 +6,11 @@ export const validations004: Migration = {
   up: (db) => [
     db.schema
       .createTable('validations')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', 'integer', autoIncrementKey(db))
       .addColumn('run_at', 'text', (c) => c.notNull())
       .addColumn('model', 'text', (c) => c.notNull())
       .addColumn('passed', 'integer', (c) => c.notNull())
-      .addColumn('score', 'real')
+      .addColumn('score', float8(db))
       .addColumn('total_cases', 'integer', (c) => c.notNull())
       .addColumn('passed_cases', 'integer', (c) => c.notNull())
       .addColumn('details', 'text', (c) => c.notNull().defaultTo('{}')),

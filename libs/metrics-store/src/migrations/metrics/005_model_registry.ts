@@ -1,4 +1,4 @@
-import type { Migration } from '../migration.js';
+import { type Migration, autoIncrementKey, float8 } from '../migration.js';
 
 /**
  * The adapter registry (libs/rollback) and the nightly loop's lock: every trained version, which
@@ -18,7 +18,7 @@ export const modelRegistry005: Migration = {
       .addColumn('state', 'text', (c) => c.notNull())
       .addColumn('reason', 'text')
       .addColumn('samples', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('train_loss', 'real')
+      .addColumn('train_loss', float8(db))
       .addColumn('gates', 'text')
       .addColumn('details', 'text', (c) => c.notNull().defaultTo('{}'))
       .addColumn('ollama_name', 'text', (c) => c.notNull())
@@ -31,7 +31,7 @@ export const modelRegistry005: Migration = {
       .addColumn('updated_at', 'text', (c) => c.notNull()),
     db.schema
       .createTable('model_events')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', 'integer', autoIncrementKey(db))
       .addColumn('at', 'text', (c) => c.notNull())
       .addColumn('action', 'text', (c) => c.notNull())
       .addColumn('version', 'text', (c) => c.notNull())

@@ -1,4 +1,4 @@
-import type { Migration } from '../migration.js';
+import { type Migration, float8 } from '../migration.js';
 
 /**
  * What the gateway measures per call (issue 12): its query id (feedback finds the row by it),
@@ -17,17 +17,17 @@ export const gatewayFields008: Migration = {
     db.schema.alterTable('query_metrics').addColumn('endpoint', 'text'),
     db.schema.alterTable('query_metrics').addColumn('model', 'text'),
     db.schema.alterTable('query_metrics').addColumn('model_version', 'text'),
-    db.schema.alterTable('query_metrics').addColumn('ttft_ms', 'real'),
+    db.schema.alterTable('query_metrics').addColumn('ttft_ms', float8(db)),
     db.schema.alterTable('query_metrics').addColumn('tokens_in', 'integer'),
-    db.schema.alterTable('query_metrics').addColumn('tokens_per_second', 'real'),
+    db.schema.alterTable('query_metrics').addColumn('tokens_per_second', float8(db)),
     db.schema.alterTable('query_metrics').addColumn('error_kind', 'text'),
     // Partial: rows without an id (web4 ask, imports) cost the index nothing.
     db.schema.createIndex('query_metrics_query_id').on('query_metrics').column('query_id').unique().where('query_id', 'is not', null),
     db.schema.alterTable('daily_summary').addColumn('ttft_count', 'integer', (c) => c.notNull().defaultTo(0)),
-    db.schema.alterTable('daily_summary').addColumn('ttft_sum_ms', 'real', (c) => c.notNull().defaultTo(0)),
+    db.schema.alterTable('daily_summary').addColumn('ttft_sum_ms', float8(db), (c) => c.notNull().defaultTo(0)),
     db.schema.alterTable('daily_summary').addColumn('ttft_histogram', 'text', (c) => c.notNull().defaultTo('{}')),
     db.schema.alterTable('daily_summary').addColumn('tokens_in_sum', 'integer', (c) => c.notNull().defaultTo(0)),
     db.schema.alterTable('daily_summary').addColumn('tokens_per_second_count', 'integer', (c) => c.notNull().defaultTo(0)),
-    db.schema.alterTable('daily_summary').addColumn('tokens_per_second_sum', 'real', (c) => c.notNull().defaultTo(0)),
+    db.schema.alterTable('daily_summary').addColumn('tokens_per_second_sum', float8(db), (c) => c.notNull().defaultTo(0)),
   ],
 };
