@@ -1,6 +1,9 @@
 export * from './schema/metrics-database.js';
 export * from './schema/feedback-database.js';
 export type { Migration } from './migrations/migration.js';
+// The lists themselves, for `web4 storage migrate|status` (on SQLite files and on PostgreSQL).
+export { metricsMigrations } from './migrations/metrics/index.js';
+export { feedbackMigrations } from './migrations/feedback/index.js';
 export { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
 export { toStorageError } from './storage-error.js';
 export { LatencyHistogram, RELATIVE_ACCURACY, MIN_TRACKED_MS } from './latency-histogram.js';

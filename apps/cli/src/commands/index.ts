@@ -14,10 +14,11 @@ import { alertCommand } from './alert.js';
 import { scheduleCommand } from './schedule.js';
 import { gatewayCommand } from './gateway.js';
 import { checklistCommand } from './checklist.js';
+import { storageCommand } from './storage.js';
 
 /**
  * Every `web4` command group, one module each. Add a group by adding its module here.
  */
 // Each module has its own argument type; yargs takes the list as modules of any arguments.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<object, any>[] = [indexCommand, ragCommand, monitorCommand, feedbackCommand, servicesCommand, doctorCommand, askCommand, validateCommand, eveningCommand, modelCommand, alertCommand, scheduleCommand, gatewayCommand, demoCommand, checklistCommand];
+export const commands: CommandModule<object, any>[] = [indexCommand, ragCommand, monitorCommand, feedbackCommand, servicesCommand, doctorCommand, askCommand, validateCommand, eveningCommand, modelCommand, alertCommand, scheduleCommand, gatewayCommand, demoCommand, checklistCommand, storageCommand];
