@@ -15,7 +15,7 @@ const DEBIAN_PG_LIB = '/usr/lib/postgresql';
 /**
  * The folder holding `initdb`, `pg_ctl` and `postgres`: the one of `pg_ctl` on PATH (Debian's
  * wrappers link there), else the newest /usr/lib/postgresql/<major>/bin. Undefined when
- * PostgreSQL is not installed (`npm run setup` installs Debian's `postgresql` where it can).
+ * PostgreSQL is not installed (the setup of `node tools/bootstrap.mjs` installs Debian's `postgresql` where it can).
  */
 export function postgresBinDir(path = process.env.PATH ?? ''): string | undefined {
   const hasAll = (dir: string) => ['initdb', 'pg_ctl', 'postgres'].every((p) => existsSync(join(dir, p)));
@@ -83,7 +83,7 @@ export class PostgresServer {
     const binDir = options.binDir ?? postgresBinDir();
     if (!binDir) {
       throw new ServiceError('PostgreSQL is not installed: no initdb/pg_ctl on PATH or under /usr/lib/postgresql/*/bin.', {
-        hint: 'run `npm run setup` (installs Debian\'s postgresql with apt-get), or `sudo apt-get install -y postgresql`',
+        hint: 'run `node tools/bootstrap.mjs` (its setup installs Debian\'s postgresql with apt-get), or `sudo apt-get install -y postgresql`',
       });
     }
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'web4-postgres-'));
