@@ -46,11 +46,31 @@ export interface WindowStatistics {
   total: PeriodStatistics;
 }
 
+/** Where the daily rollups come from: `MetricsStore` (SQLite, synchronous) or `MetricsReader` (SQLite or PostgreSQL, async). */
+export interface DailySummarySource {
+  summaries(fromDay: string, toDay: string): DailySummaryTable[] | Promise<DailySummaryTable[]>;
+}
+
 /** Statistics of the `days` days ending with the day of `until` (UTC), read from daily_summary only. */
 export function windowStatistics(store: MetricsStore, until: Date, days: number): WindowStatistics {
+  const { from, to } = windowDays(until, days);
+  return windowFromRows(store.summaries(from, to), from, days);
+}
+
+/** The same from any source, e.g. a PostgreSQL database through `MetricsReader`. */
+export async function readWindowStatistics(source: DailySummarySource, until: Date, days: number): Promise<WindowStatistics> {
+  const { from, to } = windowDays(until, days);
+  return windowFromRows(await source.summaries(from, to), from, days);
+}
+
+function windowDays(until: Date, days: number): { from: string; to: string } {
   const to = isoDay(until);
-  const from = isoDay(addDays(new Date(`${to}T00:00:00Z`), -(days - 1)));
-  const rows = new Map(store.summaries(from, to).map((r) => [r.day, r]));
+  return { from: isoDay(addDays(new Date(`${to}T00:00:00Z`), -(days - 1))), to };
+}
+
+function windowFromRows(summaries: readonly DailySummaryTable[], from: string, days: number): WindowStatistics {
+  const rows = new Map(summaries.map((r) => [r.day, r]));
+  const to = isoDay(addDays(new Date(`${from}T00:00:00Z`), days - 1));
   const dayStats: DayStatistics[] = [];
   for (let i = 0; i < days; i++) {
     const day = isoDay(addDays(new Date(`${from}T00:00:00Z`), i));

@@ -11,6 +11,8 @@ export * from './query-category.js';
 export { type QueryRecord, type QueryRow, toQueryRow, checkText, MAX_NAME_CHARS } from './query-record.js';
 export { newQueryId } from './query-id.js';
 export { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
+export { MetricsReader } from './metrics-reader.js';
+export { dailySummariesQuery } from './report-queries.js';
 export * from './query-logger.js';
 export * from './daily-statistics.js';
 export * from './monitoring-report.js';

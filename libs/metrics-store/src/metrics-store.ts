@@ -6,6 +6,7 @@ import { parseRating } from './feedback-store.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
 import { INSERT_COLUMNS, type QueryRow } from './query-record.js';
 import { ModelRegistryStore } from './model-registry-store.js';
+import { dailySummariesQuery } from './report-queries.js';
 import { RunLocks } from './run-locks.js';
 import { RunRecorder } from './run-recorder.js';
 import type { DailySummaryTable, MetricsDatabase, QueryMetricsTable } from './schema/metrics-database.js';
@@ -140,10 +141,7 @@ export class MetricsStore {
 
   /** daily_summary rows for days in [fromDay, toDay] (YYYY-MM-DD, inclusive). */
   summaries(fromDay: string, toDay: string): DailySummaryTable[] {
-    return this.read(
-      this.file.db.selectFrom('daily_summary').selectAll().where('day', '>=', fromDay).where('day', '<=', toDay).orderBy('day'),
-      'read daily_summary',
-    );
+    return this.read(dailySummariesQuery(this.file.db, fromDay, toDay), 'read daily_summary');
   }
 
   /** The first and last day with any query, or undefined for an empty database. */

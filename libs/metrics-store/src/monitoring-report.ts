@@ -1,6 +1,5 @@
 import { MARK, type TargetStatus, type Web4Config, atMost, withinRange } from '@web4/core';
-import { type WindowStatistics, type Tier, windowStatistics } from './daily-statistics.js';
-import type { MetricsStore } from './metrics-store.js';
+import { type DailySummarySource, type WindowStatistics, type Tier, readWindowStatistics } from './daily-statistics.js';
 import { type ReportVerdict, type VerdictCounts, reportVerdict } from './report-verdict.js';
 
 export type MonitoringTargets = Web4Config['monitoring']['targets'];
@@ -49,7 +48,8 @@ export interface MonitoringReport {
 }
 
 export interface MonitoringReportInput {
-  store: MetricsStore;
+  /** `MetricsStore` (the SQLite file), or `MetricsReader` (SQLite or PostgreSQL): the same query either way. */
+  store: DailySummarySource;
   targets: MonitoringTargets;
   latencyStatistic?: LatencyStatistic;
   now: Date;
@@ -67,7 +67,7 @@ const TIER_TARGETS: Array<{ tier: Tier; label: string; key: 'historyPct' | 'tool
 
 /** The dashboard: window statistics from the daily rollups and each target marked ✓ / ⚠️. */
 export async function buildMonitoringReport(input: MonitoringReportInput): Promise<MonitoringReport> {
-  const statistics = windowStatistics(input.store, input.now, input.days);
+  const statistics = await readWindowStatistics(input.store, input.now, input.days);
   const t = input.targets;
   const total = statistics.total;
   const stat = input.latencyStatistic ?? 'avg';

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { seededRandom } from '@web4/core';
+import { sharedPostgres, type PostgresServer } from '@web4/local-services';
+import { PostgresDatabase } from '@web4/storage';
+import { DailyRollup } from './daily-rollup.js';
+import { MetricsReader } from './metrics-reader.js';
+import { MetricsStore } from './metrics-store.js';
+import { metricsMigrations } from './migrations/metrics/index.js';
+import { buildMonitoringReport, formatMonitoringReport } from './monitoring-report.js';
+import { INSERT_COLUMNS, toQueryRow, type QueryRecord, type QueryRow } from './query-record.js';
+import type { MetricsDatabase } from './schema/metrics-database.js';
+import { tempRoot } from './test-fixtures/snapshot.js';
+
+const NOW = new Date('2026-11-25T18:00:00Z');
+const UPDATED_AT = '2026-11-25T18:00:00.000Z';
+const targets = { latencyMs: 2500, errorRatePct: 5, pureTrainedPct: { min: 50, max: 60 }, pureTrainedAcceptedPct: { min: 45, max: 65 }, historyPct: { min: 10, max: 20 }, toolsPct: { min: 25, max: 35 }, trainaiPct: { min: 5, max: 10 }, satisfactionPct: 80 };
+
+/** 3,000 varied queries over nine days (two of them outside a 7-day window), from a fixed seed. */
+function records(): QueryRecord[] {
+  const random = seededRandom('storage-dialects');
+  return Array.from({ length: 3000 }, (_, i): QueryRecord => {
+    const day = 17 + Math.floor(random() * 9);
+    const failed = random() < 0.04;
+    const gateway = random() < 0.5;
+    return {
+      timestamp: new Date(Date.UTC(2026, 10, day, Math.floor(random() * 24), Math.floor(random() * 60), Math.floor(random() * 60), Math.floor(random() * 1000))),
+      queryType: ['code_generation', 'chat', 'explain'][i % 3]!,
+      latencyMs: random() < 0.05 ? 2500 + random() * 8000 : 20 + random() * 1500,
+      usedHistory: random() < 0.15,
+      usedTools: random() < 0.3,
+      usedTrainai: random() < 0.07,
+      usedGraph: random() < 0.1,
+      tokensGenerated: failed ? null : Math.floor(random() * 400),
+      userFeedback: random() < 0.2 ? (random() < 0.8 ? 'thumbs_up' : 'thumbs_down') : null,
+      error: failed ? 'upstream timed out' : null,
+      ...(gateway
+        ? { queryId: `q-${i}`, endpoint: 'chat', model: 'web4-agent:latest', modelVersion: 'v1', ttftMs: 5 + random() * 300, tokensIn: Math.floor(random() * 900), tokensPerSecond: 20 + random() * 60 }
+        : {}),
+    };
+  });
+}
+
+/**
+ * What the PostgreSQL write path will do (it does not exist yet): the rows as they are, and the
+ * day rollups made by the same DailyRollup the SQLite writer uses.
+ */
+async function loadIntoPostgres(db: PostgresDatabase<MetricsDatabase>, rows: readonly QueryRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    const values = rows.slice(i, i + 500).map((row) => Object.fromEntries(INSERT_COLUMNS.map((c, k) => [c, row[k]])));
+    await db.db.insertInto('query_metrics').values(values as never).execute();
+  }
+  const summaries = [...DailyRollup.fromRows(rows).values()].map((r) => r.toRow(undefined, UPDATED_AT));
+  await db.db.insertInto('daily_summary').values(summaries).execute();
+}
+
+describe('monitor report: the same records in a SQLite file and a PostgreSQL database', () => {
+  let server: PostgresServer;
+  const root = tempRoot('web4-reader-');
+  const open: Array<{ close(): unknown }> = [];
+  beforeAll(async () => {
+    server = await sharedPostgres(inject('postgresSlot'));
+  });
+  afterAll(async () => {
+    for (const o of open) await o.close();
+    root.cleanup();
+  });
+
+  it('give identical reports: figures, checks, verdict and the printed table', async () => {
+    const rows = records().map((r) => toQueryRow(r, () => NOW, 1_000_000));
+    const file = join(root.dir, 'production_metrics.db');
+    const store = MetricsStore.open(file);
+    open.push(store);
+    store.writeQueries(rows);
+
+    const url = server.createDatabase(`reports_${randomBytes(4).toString('hex')}`);
+    const postgres = await PostgresDatabase.open<MetricsDatabase>(url, metricsMigrations, { schema: 'metrics' });
+    open.push({ close: () => postgres.destroy() });
+    await loadIntoPostgres(postgres, rows);
+
+    const sqliteReader = MetricsReader.sqlite(file);
+    const postgresReader = await MetricsReader.postgres(url);
+    open.push(sqliteReader, postgresReader);
+    expect([sqliteReader.dialect, postgresReader.dialect]).toEqual(['sqlite', 'postgres']);
+
+    for (const days of [1, 7, 30]) {
+      for (const latencyStatistic of ['avg', 'p95'] as const) {
+        const input = { targets, latencyStatistic, now: NOW, days };
+        const fromStore = await buildMonitoringReport({ ...input, store });
+        const fromSqlite = await buildMonitoringReport({ ...input, store: sqliteReader });
+        const fromPostgres = await buildMonitoringReport({ ...input, store: postgresReader });
+        expect(fromStore.statistics.total.queries).toBeGreaterThan(days === 1 ? 100 : 2000);
+        expect(fromSqlite).toEqual(fromStore);
+        expect(fromPostgres).toEqual(fromStore);
+        expect(formatMonitoringReport(fromPostgres)).toBe(formatMonitoringReport(fromStore));
+      }
+    }
+    // The window really is a window: the two days before it are in the database, not in the report.
+    const week = await buildMonitoringReport({ targets, now: NOW, days: 7, store: postgresReader });
+    const all = await buildMonitoringReport({ targets, now: NOW, days: 30, store: postgresReader });
+    expect(week.statistics.total.queries).toBeLessThan(all.statistics.total.queries);
+    expect(all.statistics.total.queries).toBe(3000);
+  });
+
+  it('MetricsReader.open follows storage.url', async () => {
+    const file = join(root.dir, 'follow.db');
+    MetricsStore.open(file).close();
+    const sqlite = await MetricsReader.open({ storage: {}, monitoring: { busyTimeoutMs: 1000 } as never }, { metricsDb: file });
+    open.push(sqlite);
+    expect(sqlite.dialect).toBe('sqlite');
+    const url = server.createDatabase(`follow_${randomBytes(4).toString('hex')}`);
+    const postgres = await MetricsReader.open({ storage: { url }, monitoring: { busyTimeoutMs: 1000 } as never }, { metricsDb: file });
+    open.push(postgres);
+    expect(postgres.dialect).toBe('postgres');
+    expect(await postgres.summaries('2026-01-01', '2026-12-31')).toEqual([]);
+  });
+});
