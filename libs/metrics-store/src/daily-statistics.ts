@@ -82,12 +82,22 @@ function windowFromRows(summaries: readonly DailySummaryTable[], from: string, d
 
 /** Statistics of one day. */
 export function dayStatistics(store: MetricsStore, day: string): DayStatistics {
+  const checked = checkedDay(day);
+  return { day: checked, ...periodStatistics(store.summaries(checked, checked)) };
+}
+
+/** The same from any source, e.g. a PostgreSQL database through `MetricsReader`. */
+export async function readDayStatistics(source: DailySummarySource, day: string): Promise<DayStatistics> {
+  const checked = checkedDay(day);
+  return { day: checked, ...periodStatistics(await source.summaries(checked, checked)) };
+}
+
+function checkedDay(day: string): string {
   // Only YYYY-MM-DD here: "today" belongs to the caller's clock. parseDay rejects 2026-02-30.
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) {
     throw new InputError(`The day "${day}" does not parse as YYYY-MM-DD.`, { hint: 'Give a day as YYYY-MM-DD (for example 2026-11-25).' });
   }
-  const checked = isoDay(parseDay(day, new Date(0), 'day'));
-  return { day: checked, ...periodStatistics(store.summaries(checked, checked)) };
+  return isoDay(parseDay(day, new Date(0), 'day'));
 }
 
 /** Combine daily_summary rows into one period's statistics. */

@@ -2,6 +2,7 @@ import { type Clock, InputError, systemClock } from '@web4/core';
 import type { Compilable, Selectable } from 'kysely';
 import { feedbackMigrations } from './migrations/feedback/index.js';
 import { MAX_NAME_CHARS, checkText } from './query-record.js';
+import { satisfactionOf, satisfactionQuery } from './report-queries.js';
 import type { FeedbackDatabase, FeedbackTable, Rating } from './schema/feedback-database.js';
 import { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
 import { toStorageError } from './storage-error.js';
@@ -135,18 +136,7 @@ export class FeedbackStore {
    * (rateQuery replaces), so a query rated twice counts once, with its latest rating.
    */
   satisfaction(from: Date, to: Date): Satisfaction {
-    const rows = this.read(
-      this.file.db
-        .selectFrom('feedback')
-        .select(['rating', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('timestamp', '>=', from.toISOString())
-        .where('timestamp', '<', to.toISOString())
-        .groupBy('rating'),
-    );
-    const up = Number(rows.find((r) => r.rating === 'thumbs_up')?.n ?? 0);
-    const down = Number(rows.find((r) => r.rating === 'thumbs_down')?.n ?? 0);
-    const total = up + down;
-    return { up, down, total, ratePct: total === 0 ? null : (100 * up) / total };
+    return satisfactionOf(this.read(satisfactionQuery(this.file.db, from, to)));
   }
 
   /** Entries in [from, to), newest first. */

@@ -5,11 +5,15 @@ import { seededRandom } from '@web4/core';
 import { sharedPostgres, type PostgresServer } from '@web4/local-services';
 import { PostgresDatabase } from '@web4/storage';
 import { DailyRollup } from './daily-rollup.js';
-import { MetricsReader } from './metrics-reader.js';
+import { FeedbackStore } from './feedback-store.js';
+import { FeedbackReader, MetricsReader } from './metrics-reader.js';
 import { MetricsStore } from './metrics-store.js';
+import { feedbackMigrations } from './migrations/feedback/index.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
 import { buildMonitoringReport, formatMonitoringReport } from './monitoring-report.js';
 import { INSERT_COLUMNS, toQueryRow, type QueryRecord, type QueryRow } from './query-record.js';
+import { buildQueryTypesReport, formatQueryTypesReport, readQueryTypesReport } from './query-types-report.js';
+import type { FeedbackDatabase } from './schema/feedback-database.js';
 import type { MetricsDatabase } from './schema/metrics-database.js';
 import { tempRoot } from './test-fixtures/snapshot.js';
 
@@ -55,7 +59,7 @@ async function loadIntoPostgres(db: PostgresDatabase<MetricsDatabase>, rows: rea
   await db.db.insertInto('daily_summary').values(summaries).execute();
 }
 
-describe('monitor report: the same records in a SQLite file and a PostgreSQL database', () => {
+describe('the reports on the same records in a SQLite file and a PostgreSQL database', () => {
   let server: PostgresServer;
   const root = tempRoot('web4-reader-');
   const open: Array<{ close(): unknown }> = [];
@@ -96,11 +100,55 @@ describe('monitor report: the same records in a SQLite file and a PostgreSQL dat
         expect(formatMonitoringReport(fromPostgres)).toBe(formatMonitoringReport(fromStore));
       }
     }
+    for (let day = 16; day <= 26; day++) {
+      const iso = `2026-11-${day}`;
+      const fromStore = buildQueryTypesReport(store, iso, targets);
+      const fromPostgres = await readQueryTypesReport(postgresReader, iso, targets);
+      expect(await readQueryTypesReport(sqliteReader, iso, targets)).toEqual(fromStore);
+      expect(fromPostgres).toEqual(fromStore);
+      expect(formatQueryTypesReport(fromPostgres)).toBe(formatQueryTypesReport(fromStore));
+    }
     // The window really is a window: the two days before it are in the database, not in the report.
     const week = await buildMonitoringReport({ targets, now: NOW, days: 7, store: postgresReader });
     const all = await buildMonitoringReport({ targets, now: NOW, days: 30, store: postgresReader });
     expect(week.statistics.total.queries).toBeLessThan(all.statistics.total.queries);
     expect(all.statistics.total.queries).toBe(3000);
+  });
+
+  it('feedback rate: the same ratings give the same satisfaction over every window', async () => {
+    const file = join(root.dir, 'user_feedback.db');
+    const feedback = FeedbackStore.open(file);
+    open.push(feedback);
+    const random = seededRandom('feedback-dialects');
+    for (let i = 0; i < 600; i++) {
+      const timestamp = new Date(Date.UTC(2026, 10, 17 + Math.floor(random() * 9), Math.floor(random() * 24), Math.floor(random() * 60)));
+      const rating = random() < 0.83 ? 'up' : 'down';
+      if (i % 3 === 0) feedback.add({ query: `q${i}`, response: 'r', rating, timestamp });
+      // Some ids rated twice: the later rating replaces the first, on both.
+      else feedback.rateQuery({ queryId: `q-${i % 250}`, rating, timestamp });
+    }
+    const url = server.createDatabase(`feedback_${randomBytes(4).toString('hex')}`);
+    const postgres = await PostgresDatabase.open<FeedbackDatabase>(url, feedbackMigrations, { schema: 'feedback' });
+    open.push({ close: () => postgres.destroy() });
+    const rows = await feedback.file.db.selectFrom('feedback').selectAll().orderBy('id').execute();
+    expect(rows.length).toBeGreaterThan(400);
+    await postgres.db.insertInto('feedback').values(rows).execute();
+
+    const sqliteReader = FeedbackReader.sqlite(file);
+    const postgresReader = await FeedbackReader.postgres(url);
+    open.push(sqliteReader, postgresReader);
+    for (const [from, to] of [
+      ['2026-11-01', '2026-12-01'],
+      ['2026-11-19', '2026-11-26'],
+      ['2026-11-25', '2026-11-26'],
+      ['2026-12-01', '2026-12-08'],
+    ]) {
+      const window = [new Date(`${from}T00:00:00Z`), new Date(`${to}T00:00:00Z`)] as const;
+      const expected = feedback.satisfaction(...window);
+      expect(await sqliteReader.satisfaction(...window)).toEqual(expected);
+      expect(await postgresReader.satisfaction(...window)).toEqual(expected);
+    }
+    expect(feedback.satisfaction(new Date('2026-11-01T00:00:00Z'), new Date('2026-12-01T00:00:00Z')).total).toBe(rows.length);
   });
 
   it('MetricsReader.open follows storage.url', async () => {

@@ -1,5 +1,5 @@
 import { MARK, type TargetStatus, withinRange } from '@web4/core';
-import { type DayStatistics, dayStatistics } from './daily-statistics.js';
+import { type DailySummarySource, type DayStatistics, dayStatistics, readDayStatistics } from './daily-statistics.js';
 import type { MetricsStore } from './metrics-store.js';
 import type { MonitoringTargets } from './monitoring-report.js';
 import { pct, table, verdictLine } from './monitoring-report.js';
@@ -50,7 +50,16 @@ const CATEGORY_TARGET: Partial<Record<QueryCategory, 'historyPct' | 'toolsPct' |
 
 /** Category breakdown of one UTC day, from its daily_summary row. */
 export function buildQueryTypesReport(store: MetricsStore, day: string, targets: MonitoringTargets): QueryTypesReport {
-  const statistics = dayStatistics(store, day);
+  return queryTypesReport(dayStatistics(store, day), targets);
+}
+
+/** The same from any source, e.g. a PostgreSQL database through `MetricsReader`. */
+export async function readQueryTypesReport(source: DailySummarySource, day: string, targets: MonitoringTargets): Promise<QueryTypesReport> {
+  return queryTypesReport(await readDayStatistics(source, day), targets);
+}
+
+function queryTypesReport(statistics: DayStatistics, targets: MonitoringTargets): QueryTypesReport {
+  const day = statistics.day;
   const trainingFirst = trainingFirstCheck(statistics.categories.pure_trained.pct, targets);
   const categories = QUERY_CATEGORIES.map((category): CategoryShare => {
     const { count, pct: share } = statistics.categories[category];
