@@ -13,7 +13,8 @@ export default [
         'error',
         {
           enforceBuildableLibDependency: false,
-          allow: [],
+          // Each project's vitest.config.ts builds on the root's shared test settings (not code of another project).
+          allow: ['../../vitest.shared.js'],
           depConstraints: [
             // Apps compose libs; libs never import apps.
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },

@@ -1,19 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { defineWorkspace } from 'vitest/config';
 
 /**
- * One Vitest project per Nx project (libs/*, apps/*) plus `tools`. Unit tests are `*.test.ts`
- * beside the code; tests that need a real server are `*.int.test.ts` and get the servers that
- * `tools/test/global-setup.ts` starts once per run.
+ * One Vitest run over every project: each Nx project (libs/*, apps/*) by its own vitest.config.ts
+ * (the file @nx/vite/plugin infers its `test` target from), plus `tools`. Unit tests are
+ * `*.test.ts` beside the code; tests that need a real server are `*.int.test.ts` and get the
+ * servers that `tools/test/global-setup.ts` starts once per run.
  */
-const dirs = ['libs', 'apps'].flatMap((kind) =>
-  existsSync(kind) ? readdirSync(kind, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${kind}/${d.name}`) : [],
-);
-
 export default defineWorkspace([
-  ...dirs.map((dir) => ({
-    extends: './vitest.shared.ts',
-    test: { name: dir.split('/')[1]!, root: dir, include: ['src/**/*.test.ts'] },
-  })),
+  'libs/*/vitest.config.ts',
+  'apps/*/vitest.config.ts',
   { extends: './vitest.shared.ts', test: { name: 'tools', root: 'tools', include: ['**/*.test.ts'] } },
 ]);

@@ -1,0 +1,3 @@
+import { nxProjectTests } from '../../vitest.shared.js';
+
+export default nxProjectTests('evening-loop');
