@@ -87,6 +87,16 @@ export class PostgresServer {
       });
     }
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'web4-postgres-'));
+    try {
+      return await PostgresServer.startIn(dir, binDir, options);
+    } catch (error) {
+      // A folder we made for a server that never started is ours to remove.
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  private static async startIn(dir: string, binDir: string, options: PostgresServerOptions): Promise<PostgresServer> {
     mkdirSync(dir, { recursive: true });
     const asNobody = process.getuid?.() === 0;
     if (asNobody) chownSync(dir, NOBODY, NOBODY);
@@ -98,7 +108,12 @@ export class PostgresServer {
       // C locale: text sorts by bytes, as SQLite sorts it, so reports order rows the same on both.
       const init = run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', ...(options.durable ? [] : ['--no-sync'])]);
       if (init.status !== 0) {
-        throw new ServiceError(`initdb failed in ${dataDir} (exit ${init.status}): ${tail(init.stderr)}`, { hint: `check that ${dir} is writable${asNobody ? ' by nobody' : ''}` });
+        const denied = asNobody && /Permission denied/.test(init.stderr ?? '');
+        throw new ServiceError(`initdb failed in ${dataDir} (exit ${init.status}): ${tail(init.stderr)}`, {
+          hint: denied
+            ? `the server runs as "nobody" (postgres refuses root), and nobody cannot reach ${dir}: a folder above it is private (mode 0700); put it under a folder others can traverse (chmod o+x), e.g. the system temp folder`
+            : `check that ${dir} is writable${asNobody ? ' by nobody' : ''}`,
+        });
       }
     }
     // A free port can be taken between our check and the server's bind: try another one.
@@ -173,7 +188,13 @@ export class PostgresServer {
  * happen once. `stopSharedPostgres(slot)` ends it. Runs that never ask start nothing.
  */
 export async function sharedPostgres(slot: string, timeoutMs = 120_000): Promise<PostgresServer> {
-  mkdirSync(slot, { recursive: true });
+  // Not recursive: a process that asks after the run's teardown removed the slot must fail, not
+  // bring back a folder (and a server) that nothing would stop.
+  try {
+    mkdirSync(slot);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
   const lock = join(slot, 'lock');
   const deadline = Date.now() + timeoutMs;
   for (;;) {

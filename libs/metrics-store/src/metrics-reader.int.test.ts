@@ -61,14 +61,15 @@ async function loadIntoPostgres(db: PostgresDatabase<MetricsDatabase>, rows: rea
 
 describe('the reports on the same records in a SQLite file and a PostgreSQL database', () => {
   let server: PostgresServer;
-  const root = tempRoot('web4-reader-');
+  let root: ReturnType<typeof tempRoot>;
   const open: Array<{ close(): unknown }> = [];
   beforeAll(async () => {
+    root = tempRoot('web4-reader-');
     server = await sharedPostgres(inject('postgresSlot'));
   });
   afterAll(async () => {
     for (const o of open) await o.close();
-    root.cleanup();
+    root?.cleanup();
   });
 
   it('give identical reports: figures, checks, verdict and the printed table', async () => {

@@ -10,11 +10,12 @@ import { feedbackMigrations } from './feedback/index.js';
 import { metricsMigrations } from './metrics/index.js';
 
 let server: PostgresServer;
-const root = tempRoot('web4-migrations-pg-');
+let root: ReturnType<typeof tempRoot>;
 beforeAll(async () => {
+  root = tempRoot('web4-migrations-pg-');
   server = await sharedPostgres(inject('postgresSlot'));
 });
-afterAll(() => root.cleanup());
+afterAll(() => root?.cleanup());
 
 interface Column {
   table: string;
