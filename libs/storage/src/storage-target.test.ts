@@ -24,6 +24,7 @@ describe('storage.url', () => {
       'the scheme "mysql:" is not supported: use "sqlite:" (the embedded files under the state root) or "postgres://user[:password]@host[:port]/database"',
     );
     expect(storageUrlProblem('/var/lib/web4.db')).toMatch(/^not a URL: use "sqlite:"/);
+    expect(storageUrlProblem('sqlite:///var/lib/web4.db')).toBe('write just "sqlite:": the SQLite files are paths.metricsDb and paths.feedbackDb (relative to the state root)');
     expect(storageUrlProblem('postgres://u@h')).toMatch(/^a PostgreSQL URL names its database after the host/);
     expect(storageUrlProblem('postgres://u:a/b@h/d')).toMatch(/percent-encoded|names its/);
     expect(() => storageTarget({ storage: { url: 'mysql://u@h/d' } })).toThrow(ConfigError);

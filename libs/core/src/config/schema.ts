@@ -94,6 +94,9 @@ export const storageSchema = z.object({
 /** Why a storage.url is unusable (undefined when it is fine); never repeats a password. */
 export function storageUrlProblem(url: string): string | undefined {
   const expected = 'use "sqlite:" (the embedded files under the state root) or "postgres://user[:password]@host[:port]/database"';
+  if (url.startsWith('sqlite:') && !STORAGE_URL.test(url)) {
+    return 'write just "sqlite:": the SQLite files are paths.metricsDb and paths.feedbackDb (relative to the state root)';
+  }
   if (!STORAGE_URL.test(url)) {
     const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1];
     return `${scheme ? `the scheme "${scheme}:" is not supported` : 'not a URL'}: ${expected}`;
