@@ -31,7 +31,8 @@ export const createNodesV2 = [
                   command: 'tsc --noEmit -p tsconfig.json',
                   options: { cwd: root },
                   cache: true,
-                  inputs: ['default', '^production', { externalDependencies: ['typescript'] }],
+                  // vitest.shared.ts: every project's vitest.config.ts imports it, so it is part of each program.
+                  inputs: ['default', '^production', '{workspaceRoot}/vitest.shared.ts', { externalDependencies: ['typescript'] }],
                   outputs: [],
                   metadata: {
                     technologies: ['typescript'],
