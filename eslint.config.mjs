@@ -1,5 +1,6 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+import jsoncParser from 'jsonc-eslint-parser';
 
 export default [
   { ignores: ['**/dist', '**/node_modules', 'python/**', '**/.venv', 'coverage', 'tmp'] },
@@ -36,6 +37,38 @@ export default [
               sourceTag: 'scope:ops',
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:monitoring', 'scope:retrieval', 'scope:learning', 'scope:serving', 'scope:ops'],
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Each library declares exactly what its published code imports (and nothing it does not):
+    // the dependencies in libs/<name>/package.json against the imports of the files that its
+    // `build` target compiles (tests, benches and test helpers are not published).
+    files: ['libs/*/package.json'],
+    languageOptions: { parser: jsoncParser },
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/dependency-checks': [
+        'error',
+        {
+          buildTargets: ['build'],
+          checkMissingDependencies: true,
+          checkObsoleteDependencies: true,
+          checkVersionMismatches: true,
+          includeTransitiveDependencies: false,
+          // pino-pretty: pino loads it by name as a transport (libs/core/src/logger.ts), so no import shows it.
+          // @types/better-sqlite3: @web4/storage's published declarations import better-sqlite3's types.
+          ignoredDependencies: ['pino-pretty', '@types/better-sqlite3'],
+          ignoredFiles: [
+            '{projectRoot}/src/**/*.test.ts',
+            '{projectRoot}/src/**/*.bench.ts',
+            '{projectRoot}/src/**/*.eval.ts',
+            '{projectRoot}/src/bench/**',
+            '{projectRoot}/src/test-support/**',
+            '{projectRoot}/src/test-fixtures/**',
+            '{projectRoot}/*.ts',
           ],
         },
       ],
