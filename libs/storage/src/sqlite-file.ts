@@ -63,7 +63,7 @@ export class SqliteFile<DB> {
       return file;
     } catch (error) {
       handle?.close();
-      throw toStorageError(error, path, 'open the database', options);
+      throw nativeBuildError(error) ?? toStorageError(error, path, 'open the database', options);
     }
   }
 
@@ -138,4 +138,21 @@ function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * better-sqlite3 loads its compiled addon when the first database opens. A project that installed
+ * it without running its install script, on another Node.js (a different ABI) or another machine
+ * has none that loads: say how to get one instead of the addon loader's list of tried paths.
+ */
+function nativeBuildError(error: unknown): StorageError | undefined {
+  const e = error as { code?: string; message?: string };
+  const message = e?.message ?? '';
+  const missing = message.includes('Could not locate the bindings file');
+  if (!missing && e?.code !== 'ERR_DLOPEN_FAILED' && !message.includes('NODE_MODULE_VERSION')) return undefined;
+  const why = missing ? 'has no compiled addon (better_sqlite3.node)' : `has a compiled addon that does not load here (${message.split('\n')[0]})`;
+  return new StorageError(`better-sqlite3 ${why}: run \`npm rebuild better-sqlite3\` in your project, with the Node.js that runs it (${process.version}).`, {
+    hint: 'npm rebuild better-sqlite3 downloads a prebuilt addon for this Node.js, or compiles one (python3, make and a C++ compiler); offline, point npm_config_better_sqlite3_local_prebuilds at a folder holding the prebuilt tarball',
+    cause: error,
+  });
 }
