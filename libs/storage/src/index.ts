@@ -8,3 +8,15 @@ export { toPostgresError, redactUrl } from './postgres-error.js';
 export { storageTarget, type StorageTarget } from './storage-target.js';
 export { schemaVersion as sqliteSchemaVersion, type FoundVersion } from './migrate.js';
 export { inspectSqliteFile } from './sqlite-status.js';
+export {
+  copyToPostgres,
+  COPY_MARKS_TABLE,
+  type CopySource,
+  type CopyOptions,
+  type CopyProgress,
+  type CopyResult,
+  type CopySourceResult,
+  type CopyTableResult,
+  type TableDifference,
+} from './copy.js';
+export { canonicalValue, canonicalRow, valueKindOf, type ValueKind } from './copy-canonical.js';
