@@ -5,7 +5,14 @@ export interface BatchedWriterOptions<T> {
   /** Named in log lines and errors ("query metrics", "hot-PDCA accesses"). */
   name: string;
   /** Write one batch in one transaction; throw when nothing was written (the rows stay queued). */
-  write: (rows: T[]) => void;
+  write?: (rows: T[]) => void;
+  /**
+   * The same, for a database reached asynchronously (PostgreSQL): give exactly one of `write` and
+   * `writeAsync`. An asynchronous writer flushes with `flushAsync()`/`closeAsync()`; the `exit`
+   * event cannot wait for it, so it flushes on SIGINT/SIGTERM and `beforeExit` instead (see
+   * shutdown-flush.ts), and the rows still queued when the process exits otherwise are reported.
+   */
+  writeAsync?: (rows: T[]) => Promise<void>;
   /** Rows per write; a full batch is written on the next turn of the event loop (default 1000). */
   batchSize?: number;
   /** The longest an enqueued row waits before it is written, in ms (default 200). */
@@ -72,6 +79,9 @@ export class BatchedWriter<T> {
   private readonly overflow: 'drop-oldest' | 'throw';
   private readonly logger: Logger;
   private readonly counts = { enqueued: 0, written: 0, failedWrites: 0, dropped: 0 };
+  /** The asynchronous write in progress (writeAsync), and how many rows at the head it covers. */
+  private inFlight: Promise<void> | undefined;
+  private inFlightCount = 0;
   private readonly flushTick = (): void => {
     this.timer = undefined;
     this.immediate = undefined;
@@ -80,6 +90,7 @@ export class BatchedWriter<T> {
 
   constructor(private readonly options: BatchedWriterOptions<T>) {
     this.name = options.name;
+    if ((options.write === undefined) === (options.writeAsync === undefined)) throw new TypeError(`BatchedWriter ${options.name}: give exactly one of write and writeAsync.`);
     this.batchSize = positive(options.batchSize ?? 1000, 'batchSize');
     this.flushIntervalMs = positive(options.flushIntervalMs ?? 200, 'flushIntervalMs');
     this.maxPending = positive(options.maxPending ?? 100_000, 'maxPending');
@@ -91,6 +102,11 @@ export class BatchedWriter<T> {
 
   get exitName(): string {
     return this.name;
+  }
+
+  /** Whether writes are asynchronous (`writeAsync`): flush with `flushAsync()`, close with `closeAsync()`. */
+  get async(): boolean {
+    return this.options.writeAsync !== undefined;
   }
 
   get closed(): boolean {
@@ -126,11 +142,13 @@ export class BatchedWriter<T> {
 
   /** Write everything queued now, in batches. Throws when a write fails; its rows and those after it stay queued. */
   flush(): void {
+    const write = this.options.write;
+    if (!write) throw new Error(`The ${this.name} writer writes asynchronously: use flushAsync() / closeAsync().`);
     this.cancelScheduled();
     try {
       while (this.head < this.queue.length) {
         const end = Math.min(this.head + this.batchSize, this.queue.length);
-        this.options.write(this.queue.slice(this.head, end));
+        write(this.queue.slice(this.head, end));
         this.counts.written += end - this.head;
         this.head = end;
       }
@@ -142,6 +160,44 @@ export class BatchedWriter<T> {
       throw error;
     } finally {
       this.compact();
+    }
+  }
+
+  /**
+   * Write everything queued now, on either kind of writer. With `writeAsync`, one write runs at a
+   * time (a second caller waits for it, then writes what is left); a row leaves the queue only
+   * after its batch's write resolved; a rejected write keeps its rows and those after it, in
+   * order, and rejects. Rows enqueued meanwhile are written by the same call.
+   */
+  async flushAsync(): Promise<void> {
+    if (!this.options.writeAsync) {
+      this.flush();
+      return;
+    }
+    while (this.inFlight) await this.inFlight.catch(() => undefined);
+    this.cancelScheduled();
+    const run = this.drainAsync();
+    this.inFlight = run.finally(() => {
+      this.inFlight = undefined;
+    });
+    try {
+      await this.inFlight;
+    } catch (error) {
+      // The caller gets the error; the rows are retried on the backoff timer all the same.
+      this.scheduleRetry();
+      throw error;
+    }
+  }
+
+  /** Flush (asynchronously when `writeAsync`) and stop; rejects when rows could not be written. */
+  async closeAsync(): Promise<void> {
+    if (this.closedFlag) return;
+    try {
+      await this.flushAsync();
+    } finally {
+      this.closedFlag = true;
+      unregisterForExit(this);
+      this.cancelScheduled();
     }
   }
 
@@ -171,7 +227,40 @@ export class BatchedWriter<T> {
   flushForExit(): void {
     if (this.closedFlag || this.pending === 0) return;
     if (this.options.canFlushAtExit && !this.options.canFlushAtExit()) return;
+    if (this.async) throw new Error(`${this.pending} rows were not written: the process exited before they could be (asynchronous writes cannot run at exit).`);
     this.flush();
+  }
+
+  /** @internal called by the signal and beforeExit hooks for an asynchronous writer. */
+  async flushForExitAsync(): Promise<void> {
+    if (this.closedFlag || this.pending === 0) return;
+    if (this.options.canFlushAtExit && !this.options.canFlushAtExit()) return;
+    await this.flushAsync();
+  }
+
+  private async drainAsync(): Promise<void> {
+    const write = this.options.writeAsync!;
+    try {
+      while (this.head < this.queue.length) {
+        const end = Math.min(this.head + this.batchSize, this.queue.length);
+        this.inFlightCount = end - this.head;
+        await write(this.queue.slice(this.head, end));
+        // Compaction while the write ran keeps the in-flight rows at the head.
+        this.counts.written += this.inFlightCount;
+        this.head += this.inFlightCount;
+        this.inFlightCount = 0;
+        this.compact();
+      }
+      this.failures = 0;
+      this.warnedOverflow = false;
+    } catch (error) {
+      this.counts.failedWrites++;
+      this.failures++;
+      throw error;
+    } finally {
+      this.inFlightCount = 0;
+      this.compact();
+    }
   }
 
   private makeRoom(): void {
@@ -181,7 +270,9 @@ export class BatchedWriter<T> {
     if (this.overflow === 'throw') {
       throw this.options.overflowError?.(this.pending) ?? new Error(`${this.pending} ${this.name} rows are waiting because writes keep failing.`);
     }
-    this.head++;
+    // Rows of a write in progress are not dropped: the oldest row behind them is.
+    if (this.inFlightCount > 0) this.queue.splice(this.head + this.inFlightCount, 1);
+    else this.head++;
     this.counts.dropped++;
     if (!this.warnedOverflow) {
       this.warnedOverflow = true;
@@ -191,17 +282,29 @@ export class BatchedWriter<T> {
   }
 
   private flushQuietly(): void {
+    if (this.async) {
+      if (this.inFlight) return; // the write in progress writes what was enqueued behind it
+      this.flushAsync().catch((error: unknown) => this.afterFailedFlush(error));
+      return;
+    }
     try {
       this.flush();
     } catch (error) {
-      this.logger.error({ err: error, writer: this.name, pending: this.pending, failures: this.failures }, `${this.name}: write failed; rows kept for the next try`);
-      if (!this.closedFlag) {
-        this.cancelScheduled();
-        const delay = Math.min(this.maxBackoffMs, this.flushIntervalMs * 2 ** Math.min(this.failures - 1, 20));
-        this.timer = setTimeout(this.flushTick, delay);
-        this.timer.unref();
-      }
+      this.afterFailedFlush(error);
     }
+  }
+
+  private afterFailedFlush(error: unknown): void {
+    this.logger.error({ err: error, writer: this.name, pending: this.pending, failures: this.failures }, `${this.name}: write failed; rows kept for the next try`);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.closedFlag) return;
+    this.cancelScheduled();
+    const delay = Math.min(this.maxBackoffMs, this.flushIntervalMs * 2 ** Math.min(Math.max(this.failures - 1, 0), 20));
+    this.timer = setTimeout(this.flushTick, delay);
+    this.timer.unref();
   }
 
   private compact(force = false): void {

@@ -1,5 +1,6 @@
 import { type Clock, InputError, systemClock } from '@web4/core';
 import type { Compilable, Selectable } from 'kysely';
+import { feedbackByQueryIdQuery, feedbackListQuery, insertFeedbackQuery, updateFeedbackQuery } from './feedback-queries.js';
 import { feedbackMigrations } from './migrations/feedback/index.js';
 import { MAX_NAME_CHARS, checkText } from './query-record.js';
 import { satisfactionOf, satisfactionQuery } from './report-queries.js';
@@ -80,7 +81,7 @@ export class FeedbackStore {
     const comment = input.comment === undefined || input.comment === null ? null : checkText(input.comment, 'comment', this.maxTextBytes);
     const timestamp = (input.timestamp ?? this.clock.now()).toISOString();
     try {
-      const out = this.file.runNow(this.file.db.insertInto('feedback').values({ timestamp, query, response, rating, comment }));
+      const out = this.file.runNow(insertFeedbackQuery(this.file.db, { timestamp, query, response, rating, comment }));
       return Number(out.lastInsertRowid);
     } catch (error) {
       throw toStorageError(error, this.file.path, 'add feedback');
@@ -108,17 +109,12 @@ export class FeedbackStore {
     const db = this.file.db;
     try {
       return this.file.writeTransaction(() => {
-        const existing = this.file.allNow(db.selectFrom('feedback').select('id').where('query_id', '=', queryId))[0];
+        const existing = this.file.allNow(feedbackByQueryIdQuery(db, queryId))[0];
         if (existing) {
-          this.file.runNow(
-            db
-              .updateTable('feedback')
-              .set({ rating, comment, timestamp, ...(query !== null ? { query } : {}), ...(response !== null ? { response } : {}) })
-              .where('id', '=', existing.id),
-          );
+          this.file.runNow(updateFeedbackQuery(db, existing.id, { rating, comment, timestamp, query, response }));
           return { id: existing.id, replaced: true };
         }
-        const out = this.file.runNow(db.insertInto('feedback').values({ timestamp, query: query ?? '', response: response ?? '', rating, comment, query_id: queryId }));
+        const out = this.file.runNow(insertFeedbackQuery(db, { timestamp, query: query ?? '', response: response ?? '', rating, comment, query_id: queryId }));
         return { id: Number(out.lastInsertRowid), replaced: false };
       });
     } catch (error) {
@@ -141,16 +137,7 @@ export class FeedbackStore {
 
   /** Entries in [from, to), newest first. */
   list(from: Date, to: Date, limit = 100): FeedbackEntry[] {
-    return this.read(
-      this.file.db
-        .selectFrom('feedback')
-        .selectAll()
-        .where('timestamp', '>=', from.toISOString())
-        .where('timestamp', '<', to.toISOString())
-        .orderBy('timestamp', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit),
-    );
+    return this.read(feedbackListQuery(this.file.db, from, to, limit));
   }
 
   close(): void {

@@ -14,6 +14,8 @@ export { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
 export { MetricsReader, FeedbackReader } from './metrics-reader.js';
 export { dailySummariesQuery, satisfactionQuery } from './report-queries.js';
 export * from './query-logger.js';
+export { PostgresMetricsStore, PostgresFeedbackStore, type QueryWriteResult } from './postgres-stores.js';
+export { openQueryLogger, openFeedbackRecords, type FeedbackRecords } from './records.js';
 export * from './daily-statistics.js';
 export * from './monitoring-report.js';
 export * from './query-types-report.js';

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '@web4/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, Selectable } from 'kysely';
-import { DailyRollup, ROLLUP_COUNTERS, type StoredHistograms } from './daily-rollup.js';
+import { DailyRollup, type StoredHistograms } from './daily-rollup.js';
 import { parseRating } from './feedback-store.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
 import { INSERT_COLUMNS, type QueryRow } from './query-record.js';
@@ -13,6 +13,17 @@ import type { DailySummaryTable, MetricsDatabase, QueryMetricsTable } from './sc
 import { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
 import { toStorageError } from './storage-error.js';
 import { ValidationLog } from './validation-log.js';
+import {
+  feedbackDelta,
+  hasQueryQuery,
+  insertQueriesQuery,
+  moveFeedbackCountersQuery,
+  ratedQueryQuery,
+  setRatingQuery,
+  summaryColumns,
+  summaryHistogramsQuery,
+  upsertSummaryQuery,
+} from './write-queries.js';
 
 export interface MetricsStoreOptions extends SqliteFileOptions {
   clock?: Clock;
@@ -67,9 +78,7 @@ export class MetricsStore {
     const updatedAt = this.clock.now().toISOString();
     const insert = (this.insertQuery ??= this.prepareInsert());
     // The '?' value only makes kysely emit a placeholder; the day is bound per call.
-    const read = (this.readSummaryHistogram ??= this.file.prepare(
-      this.file.db.selectFrom('daily_summary').select(['latency_histogram', 'ttft_histogram']).where('day', '=', '?' as string),
-    ));
+    const read = (this.readSummaryHistogram ??= this.file.prepare(summaryHistogramsQuery(this.file.db, ['?'])));
     const upsert = (this.upsertSummary ??= this.prepareUpsert());
     try {
       const skipped = this.file.writeTransaction(() => {
@@ -102,7 +111,7 @@ export class MetricsStore {
 
   /** Whether a row with this query id is stored (rows still queued in a QueryLogger are not). */
   hasQuery(queryId: string): boolean {
-    const row = this.read(this.file.db.selectFrom('query_metrics').select('id').where('query_id', '=', queryId).limit(1), 'read query_metrics');
+    const row = this.read(hasQueryQuery(this.file.db, queryId), 'read query_metrics');
     return row.length > 0;
   }
 
@@ -116,22 +125,12 @@ export class MetricsStore {
     const db = this.file.db;
     try {
       return this.file.writeTransaction(() => {
-        const row = this.file.allNow(db.selectFrom('query_metrics').select(['id', 'timestamp', 'user_feedback']).where('query_id', '=', queryId).limit(1))[0];
+        const row = this.file.allNow(ratedQueryQuery(db, queryId))[0];
         if (!row) return false;
         if (row.user_feedback === value) return true;
-        this.file.runNow(db.updateTable('query_metrics').set({ user_feedback: value }).where('id', '=', row.id));
-        const up = (value === 'thumbs_up' ? 1 : 0) - (row.user_feedback === 'thumbs_up' ? 1 : 0);
-        const down = (value === 'thumbs_down' ? 1 : 0) - (row.user_feedback === 'thumbs_down' ? 1 : 0);
-        this.file.runNow(
-          db
-            .updateTable('daily_summary')
-            .set((eb) => ({
-              feedback_up: eb('feedback_up', '+', up),
-              feedback_down: eb('feedback_down', '+', down),
-              updated_at: this.clock.now().toISOString(),
-            }))
-            .where('day', '=', row.timestamp.slice(0, 10)),
-        );
+        this.file.runNow(setRatingQuery(db, row.id, value));
+        const { up, down } = feedbackDelta(row.user_feedback, value);
+        this.file.runNow(moveFeedbackCountersQuery(db, row.timestamp.slice(0, 10), up, down, this.clock.now().toISOString()));
         return true;
       });
     } catch (error) {
@@ -206,8 +205,7 @@ export class MetricsStore {
 
   private prepareInsert(): BetterSqlite3.Statement {
     const values = Object.fromEntries(INSERT_COLUMNS.map((c) => [c, `\u0000${c}`]));
-    // OR IGNORE: the only constraint a validated row can break is the unique query id.
-    const compiled = this.file.db.insertInto('query_metrics').orIgnore().values(values as never).compile();
+    const compiled = insertQueriesQuery(this.file.db, [values as never]).compile();
     // The tuple order of QueryRow must be the parameter order kysely emitted.
     if (compiled.parameters.join('|') !== INSERT_COLUMNS.map((c) => `\u0000${c}`).join('|')) {
       throw new Error('query_metrics insert: parameter order differs from INSERT_COLUMNS');
@@ -218,28 +216,12 @@ export class MetricsStore {
   private prepareUpsert(): BetterSqlite3.Statement {
     const columns = summaryColumns();
     const values = Object.fromEntries(columns.map((c) => [c, `\u0000${c}`]));
-    const compiled = this.file.db
-      .insertInto('daily_summary')
-      .values(values as never)
-      .onConflict((oc) =>
-        oc.column('day').doUpdateSet((eb) => ({
-          ...Object.fromEntries(ROLLUP_COUNTERS.map((c) => [c, eb(`daily_summary.${c}`, '+', eb.ref(`excluded.${c}`))])),
-          latency_max_ms: eb.fn('max', [eb.ref('daily_summary.latency_max_ms'), eb.ref('excluded.latency_max_ms')]),
-          latency_histogram: eb.ref('excluded.latency_histogram'),
-          ttft_histogram: eb.ref('excluded.ttft_histogram'),
-          updated_at: eb.ref('excluded.updated_at'),
-        })),
-      )
-      .compile();
+    const compiled = upsertSummaryQuery(this.file.db, [values as never]).compile();
     if (compiled.parameters.join('|') !== columns.map((c) => `\u0000${c}`).join('|')) {
       throw new Error('daily_summary upsert: parameter order differs from summaryColumns()');
     }
     return this.file.handle.prepare(compiled.sql);
   }
-}
-
-function summaryColumns(): (keyof DailySummaryTable)[] {
-  return ['day', ...ROLLUP_COUNTERS, 'latency_max_ms', 'latency_histogram', 'ttft_histogram', 'updated_at'];
 }
 
 function summaryParams(row: DailySummaryTable): unknown[] {

@@ -1,6 +1,7 @@
 import { BatchedWriter, type Clock, type Logger, StorageError, silentLogger, systemClock } from '@web4/core';
 import { parseRating } from './feedback-store.js';
 import { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
+import type { PostgresMetricsStore } from './postgres-stores.js';
 import { type QueryRecord, type QueryRow, toQueryRow } from './query-record.js';
 
 export interface QueryLoggerOptions {
@@ -25,6 +26,8 @@ export interface QueryLoggerStats {
   failedFlushes: number;
   /** Rows not written because a row with the same query id was already stored. */
   duplicates: number;
+  /** Rows PostgreSQL refused as data (logged with their query id; SQLite stores every validated row). */
+  rejected: number;
 }
 
 /**
@@ -34,16 +37,23 @@ export interface QueryLoggerStats {
  * `flush()`, `close()`, process exit, SIGINT and SIGTERM. Rows of a failed write stay queued
  * and are retried on the next flush; nothing is dropped silently. The queue is @web4/core's
  * `BatchedWriter` (its doc says what a crash may lose).
+ *
+ * On SQLite (`MetricsStore`) writes are synchronous and `flush()`/`close()` work, also from the
+ * exit hook. On PostgreSQL (`PostgresMetricsStore`) they are asynchronous: use `flushAsync()`,
+ * `closeAsync()`, `hasQueryAsync()`, `setUserFeedbackAsync()` (they work on SQLite too, which is
+ * what callers that serve either dialect use); the writer flushes on SIGINT/SIGTERM and
+ * `beforeExit`, and rows still queued at a bare `process.exit()` are reported on stderr, not written.
  */
-export class QueryLogger {
+export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = MetricsStore> {
   private readonly writer: BatchedWriter<QueryRow>;
   private readonly maxTextBytes: number;
   private readonly now: () => Date;
   private readonly logger: Logger;
   private duplicates = 0;
+  private rejected = 0;
 
   constructor(
-    readonly store: MetricsStore,
+    readonly store: S,
     options: QueryLoggerOptions = {},
     private readonly ownsStore = false,
   ) {
@@ -53,7 +63,7 @@ export class QueryLogger {
     this.logger = options.logger ?? silentLogger();
     this.writer = new BatchedWriter<QueryRow>({
       name: 'query metrics',
-      write: (rows) => this.writeBatch(rows),
+      ...(store instanceof MetricsStore ? { write: (rows: QueryRow[]) => this.writeBatch(rows) } : { writeAsync: (rows: QueryRow[]) => this.writeBatchAsync(rows) }),
       batchSize: options.batchSize ?? 1000,
       flushIntervalMs: options.flushIntervalMs ?? 200,
       maxPending: options.maxPending ?? 100_000,
@@ -65,12 +75,12 @@ export class QueryLogger {
         }),
       logger: this.logger,
       flushOnExit: options.flushOnExit ?? true,
-      canFlushAtExit: () => this.store.file.isOpen,
+      canFlushAtExit: () => (this.store instanceof MetricsStore ? this.store.file.isOpen : this.store.isOpen),
     });
   }
 
   /** Open `path` (creating it) and log into it; `close()` closes the database too. */
-  static open(path: string, options: QueryLoggerOptions & MetricsStoreOptions = {}): QueryLogger {
+  static open(path: string, options: QueryLoggerOptions & MetricsStoreOptions = {}): QueryLogger<MetricsStore> {
     return new QueryLogger(MetricsStore.open(path, options), options, true);
   }
 
@@ -91,16 +101,48 @@ export class QueryLogger {
   /** Flush and stop; throws when rows could not be written (they are reported, not lost silently). */
   close(): void {
     if (this.writer.closed) return;
+    const store = this.sqlite('close()');
     try {
       this.writer.close();
     } finally {
-      if (this.ownsStore) this.store.close();
+      if (this.ownsStore) store.close();
+    }
+  }
+
+  /** Write everything queued now, on either dialect; rejects when the database refuses (the rows stay queued). */
+  async flushAsync(): Promise<void> {
+    await this.writer.flushAsync();
+  }
+
+  /** Flush and stop, on either dialect; rejects when rows could not be written (they are reported). */
+  async closeAsync(): Promise<void> {
+    if (this.writer.closed) return;
+    try {
+      await this.writer.closeAsync();
+    } finally {
+      if (this.ownsStore) await this.store.close();
     }
   }
 
   /** Whether a query with this id was logged: still queued here, or stored. */
   hasQuery(queryId: string): boolean {
-    return this.pendingRow(queryId) !== undefined || this.store.hasQuery(queryId);
+    return this.pendingRow(queryId) !== undefined || this.sqlite('hasQuery()').hasQuery(queryId);
+  }
+
+  async hasQueryAsync(queryId: string): Promise<boolean> {
+    return this.pendingRow(queryId) !== undefined || (await this.store.hasQuery(queryId));
+  }
+
+  /** setUserFeedback on either dialect. A row being written right now is rated after its write. */
+  async setUserFeedbackAsync(queryId: string, rating: string): Promise<boolean> {
+    const value = parseRating(rating);
+    if (this.writer.async && this.pendingRow(queryId)) await this.writer.flushAsync();
+    const row = this.pendingRow(queryId);
+    if (row) {
+      row[9] = value;
+      return true;
+    }
+    return this.store.setUserFeedback(queryId, value);
   }
 
   /**
@@ -115,7 +157,7 @@ export class QueryLogger {
       row[9] = value;
       return true;
     }
-    return this.store.setUserFeedback(queryId, value);
+    return this.sqlite('setUserFeedback()').setUserFeedback(queryId, value);
   }
 
   get pending(): number {
@@ -124,7 +166,7 @@ export class QueryLogger {
 
   stats(): QueryLoggerStats {
     const s = this.writer.stats();
-    return { logged: s.enqueued, written: s.written - this.duplicates, pending: s.pending, failedFlushes: s.failedWrites, duplicates: this.duplicates };
+    return { logged: s.enqueued, written: s.written - this.duplicates - this.rejected, pending: s.pending, failedFlushes: s.failedWrites, duplicates: this.duplicates, rejected: this.rejected };
   }
 
   /** @internal flushes like the exit hook does (the shared writer registers itself for exit). */
@@ -132,8 +174,25 @@ export class QueryLogger {
     this.writer.flushForExit();
   }
 
+  private sqlite(method: string): MetricsStore {
+    if (this.store instanceof MetricsStore) return this.store;
+    throw new Error(`QueryLogger.${method} is synchronous and the records are in PostgreSQL: use its async twin (flushAsync, closeAsync, hasQueryAsync, setUserFeedbackAsync).`);
+  }
+
+  private async writeBatchAsync(rows: QueryRow[]): Promise<void> {
+    const { duplicates, rejected } = await (this.store as PostgresMetricsStore).writeQueries(rows);
+    if (duplicates > 0) {
+      this.duplicates += duplicates;
+      this.logger.warn({ duplicates }, 'query metrics: rows with an already stored query id were not written');
+    }
+    for (const r of rejected) {
+      this.rejected++;
+      this.logger.error({ queryId: r.row[12], timestamp: r.row[0], error: r.error }, 'query metrics: PostgreSQL refused this row; it was not written (the rows around it were)');
+    }
+  }
+
   private writeBatch(rows: QueryRow[]): void {
-    const duplicates = this.store.writeQueries(rows, 0, rows.length);
+    const duplicates = this.sqlite('flush()').writeQueries(rows, 0, rows.length);
     if (duplicates > 0) {
       this.duplicates += duplicates;
       this.logger.warn({ duplicates }, 'query metrics: rows with an already stored query id were not written');

@@ -24,7 +24,8 @@ export function toPostgresError(error: unknown, url: string, action: string): un
   const message = (error as Error)?.message ?? String(error);
   const where = redactUrl(url);
   const details = { url: where, code: code || undefined };
-  if (UNREACHABLE.has(code) || /timeout expired|Connection terminated/i.test(message)) {
+  // 08xxx: connection exceptions; 57P01-57P03: the server shut down or is starting (a restart).
+  if (UNREACHABLE.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code) || /timeout expired|Connection terminated/i.test(message)) {
     return new ConfigError(`Cannot reach the PostgreSQL server of storage.url (${where}): ${message}; could not ${action}.`, {
       hint: 'Start that server (or check the host, port and firewall), or correct storage.url in web4.config.json (WEB4_STORAGE__URL); remove it to use the SQLite files under the state root.',
       cause: error,
