@@ -131,7 +131,9 @@ beforeAll(async () => {
   const userconfig = join(work, 'publish.npmrc');
   writeFileSync(userconfig, `//${registry.replace(/^http:\/\//, '')}:_authToken=throwaway-test-token\n`);
   const published = run(process.execPath, [NX, 'release', 'publish', '--registry', registry], REPO, cleanEnv({ npm_config_userconfig: userconfig }), 900_000);
-  expect(published.code, published.out.slice(-4000)).toBe(0);
+  // On failure: the lines that say what failed (a compile error is far above the tail), then the tail.
+  const why = published.out.split('\n').filter((l) => /error|failed/i.test(l) && !/^\s*[\d.]+k?B\s/.test(l)).slice(0, 40).join('\n');
+  expect(published.code, `${why}\n…\n${published.out.slice(-3000)}`).toBe(0);
 
   writeProject(
     consumer,
