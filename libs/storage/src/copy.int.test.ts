@@ -94,6 +94,22 @@ describe('copyToPostgres', () => {
     source.close();
   });
 
+  it('a text with a NUL character (SQLite keeps it, PostgreSQL text cannot) stops the copy naming the row; fixed in the file, the copy resumes', async () => {
+    const source = sourceFile(`nul-${randomBytes(3).toString('hex')}`, 30);
+    source.runNow(source.db.updateTable('notes').set({ body: 'before\u0000after' }).where('id', '=', 13));
+    const url = server.createDatabase(`copy_${randomBytes(4).toString('hex')}`);
+    const sources = [{ name: 'notes', file: source.path, migrations: [notes] }];
+    const failed = copyToPostgres({ url, sources, batchSize: 5 });
+    await expect(failed).rejects.toThrow(StorageError);
+    await expect(failed).rejects.toThrow(/: notes row id = 13 has a NUL character in body, which PostgreSQL text cannot hold/);
+    expect(await query(url, 'select count(*)::int as n from notes.notes')).toEqual([{ n: 10 }]);
+    source.runNow(source.db.updateTable('notes').set({ body: 'before after' }).where('id', '=', 13));
+    const resumed = await copyToPostgres({ url, sources, batchSize: 5 });
+    expect(resumed.verified).toBe(true);
+    expect(resumed.databases[0]!.tables[0]).toMatchObject({ copiedNow: 20, targetRows: 30 });
+    source.close();
+  });
+
   it('a target holding the copy of another file is refused, nothing changed', async () => {
     const url = server.createDatabase(`copy_${randomBytes(4).toString('hex')}`);
     const a = sourceFile(`a-${randomBytes(3).toString('hex')}`, 5);

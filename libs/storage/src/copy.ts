@@ -395,6 +395,26 @@ function sourceCount(p: Prepared, table: string): number {
   return Number((p.handle.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: bigint }).n);
 }
 
+/**
+ * PostgreSQL's text cannot hold the NUL character, SQLite's can: such a row cannot be copied as
+ * it is, and is named (table, key, column) before its batch is sent, rather than failing the
+ * batch with the server's encoding error or changing the text silently.
+ */
+function checkNoNul(p: Prepared, plan: TablePlan, rows: ReadonlyArray<Record<string, unknown>>, url: string): void {
+  for (const row of rows) {
+    const column = plan.columns.find((c) => typeof row[c.name] === 'string' && (row[c.name] as string).includes('\u0000'));
+    if (!column) continue;
+    const key = String(row[plan.key.name]);
+    throw new StorageError(
+      `${p.source.file}: ${plan.table} row ${plan.key.name} = ${key} has a NUL character in ${column.name}, which PostgreSQL text cannot hold; the copy into ${redactUrl(url)} stopped at the batch holding it (the batches before it are kept).`,
+      {
+        hint: `Remove the character in the file, e.g. sqlite3 "${p.source.file}" "UPDATE ${plan.table} SET ${column.name} = replace(${column.name}, char(0), '') WHERE ${plan.key.name} = ${plan.key.kind === 'int' ? key : `'${key.replaceAll("'", "''")}'`}", then run the copy again: it resumes there.`,
+        details: { file: p.source.file, table: plan.table, key, column: column.name },
+      },
+    );
+  }
+}
+
 /** A value as `pg` should send it: BigInt as its digits (pg has no BigInt serializer of its own). */
 function toParameter(value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
@@ -416,6 +436,7 @@ async function copyTable(p: Prepared, plan: TablePlan, batchSize: number, url: s
       const rows = sourcePage(p, plan, mark.last_key, batchSize);
       if (rows.length === 0) break;
       const lastKey = String(rows.at(-1)![plan.key.name]);
+      checkNoNul(p, plan, rows, url);
       const values = rows.map((row) => Object.fromEntries(plan.columns.map((c) => [c.name, toParameter(row[c.name])])));
       const expected = mark.last_key;
       await db.transaction().execute(async (trx: Transaction<unknown>) => {
