@@ -1,5 +1,5 @@
 import { InputError, type Web4Config } from '@web4/core';
-import { FeedbackStore, parseRating, type MetricsStore, type QueryLogger } from '@web4/metrics-store';
+import { parseRating, type FeedbackRecords, type MetricsStore, type PostgresMetricsStore, type QueryLogger } from '@web4/metrics-store';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJsonObject, readBody } from './body.js';
 import { GatewayHttpError, sendJson } from './http-errors.js';
@@ -30,10 +30,10 @@ export class RecentAnswers {
 
 export interface FeedbackRouteDeps {
   config: Web4Config;
-  /** The query logger whose rows the ids refer to (flushed before an id is judged unknown). */
-  queryLogger: QueryLogger;
-  metrics: MetricsStore;
-  feedback: () => FeedbackStore;
+  /** The query logger whose rows the ids refer to (flushed before an id is judged unknown); SQLite or PostgreSQL. */
+  queryLogger: QueryLogger<MetricsStore | PostgresMetricsStore>;
+  /** The feedback records of the same dialect (opened on first use). */
+  feedback: () => Promise<FeedbackRecords>;
   recent: RecentAnswers;
   notify(event: FeedbackEvent): void;
 }
@@ -60,15 +60,15 @@ export async function serveFeedback(req: IncomingMessage, res: ServerResponse, d
   }
   const comment = typeof body.comment === 'string' && body.comment.trim() !== '' ? body.comment : null;
   // A query answered a moment ago may still be queued in the logger: write it first.
-  deps.queryLogger.flush();
-  if (!deps.metrics.hasQuery(queryId)) {
+  await deps.queryLogger.flushAsync();
+  if (!(await deps.queryLogger.hasQueryAsync(queryId))) {
     throw new GatewayHttpError(404, 'bad_request', `No query with id "${queryId}" was recorded. Rate the id returned with an answer of this gateway (header x-web4-query-id).`);
   }
   const texts = deps.recent.get(queryId);
   let stored;
   try {
-    deps.metrics.setUserFeedback(queryId, rating);
-    stored = deps.feedback().rateQuery({ queryId, rating, comment, ...(texts ? { query: texts.question, response: texts.answer } : {}) });
+    await deps.queryLogger.setUserFeedbackAsync(queryId, rating);
+    stored = await (await deps.feedback()).rateQuery({ queryId, rating, comment, ...(texts ? { query: texts.question, response: texts.answer } : {}) });
   } catch (error) {
     if (error instanceof InputError) throw new GatewayHttpError(400, 'bad_request', error.message);
     throw error;

@@ -1,5 +1,5 @@
 import { ConfigError, silentLogger, systemClock } from '@web4/core';
-import { FeedbackStore, QueryLogger, type QueryRecord } from '@web4/metrics-store';
+import { type FeedbackRecords, MetricsStore, openFeedbackRecords, openQueryLogger, type QueryRecord } from '@web4/metrics-store';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BearerAuth, isLoopbackHost } from './auth.js';
@@ -58,13 +58,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const observers: GatewayObserver[] = options.observers ?? [];
   const routes = options.routes ?? {};
   const publicRoutes = new Set((options.publicRoutes ?? []).filter((path) => Object.hasOwn(routes, path)));
-  const queryLogger = QueryLogger.open(paths.metricsDb, { clock, logger, busyTimeoutMs: config.monitoring.busyTimeoutMs, maxTextBytes: config.monitoring.maxTextBytes });
+  // Query rows and ratings go where storage.url says (SQLite file or PostgreSQL); the model
+  // registry stays in the SQLite file either way.
+  const queryLogger = await openQueryLogger(config, paths, { clock, logger });
+  const registry = queryLogger.store instanceof MetricsStore ? queryLogger.store : MetricsStore.open(paths.metricsDb, { clock, busyTimeoutMs: config.monitoring.busyTimeoutMs });
   const upstream = new OllamaUpstream(options.ollamaUrl, { connectTimeoutMs: settings.connectTimeoutMs, upstreamTimeoutMs: settings.upstreamTimeoutMs });
-  const models = new ServedModels(config, queryLogger.store, options.ollamaUrl, logger);
+  const models = new ServedModels(config, registry, options.ollamaUrl, logger);
   const recent = new RecentAnswers();
-  let feedbackStore: FeedbackStore | undefined;
-  const openFeedback = () =>
-    (feedbackStore ??= FeedbackStore.open(paths.feedbackDb, { clock, busyTimeoutMs: config.monitoring.busyTimeoutMs, maxTextBytes: config.monitoring.maxTextBytes }));
+  let feedbackStore: Promise<FeedbackRecords> | undefined;
+  const openFeedback = (): Promise<FeedbackRecords> => {
+    feedbackStore ??= openFeedbackRecords(config, paths, { clock });
+    // A failed open (server down) is retried by the next rating, not cached.
+    feedbackStore.catch(() => (feedbackStore = undefined));
+    return feedbackStore;
+  };
+  const closeStores = async (): Promise<void> => {
+    try {
+      await queryLogger.closeAsync();
+    } finally {
+      if (registry !== queryLogger.store) registry.close();
+      const feedback = await feedbackStore?.catch(() => undefined);
+      await feedback?.close();
+    }
+  };
 
   const notify = <K extends 'onQuery' | 'onFeedback'>(kind: K, event: Parameters<NonNullable<GatewayObserver[K]>>[0]) => {
     for (const o of observers) {
@@ -160,7 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         return;
       }
       if (method === 'POST' && path === '/api/feedback') {
-        await serveFeedback(req, res, { config, queryLogger, metrics: queryLogger.store, feedback: openFeedback, recent, notify: (e) => notify('onFeedback', e) });
+        await serveFeedback(req, res, { config, queryLogger, feedback: openFeedback, recent, notify: (e) => notify('onFeedback', e) });
         return;
       }
       const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
@@ -195,7 +211,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // 1,000 clients connecting at once must not wait for SYN retries: a deep accept queue.
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      queryLogger.close();
+      closeStores().catch((e: unknown) => logger.error({ err: e }, 'gateway: closing the records failed'));
       upstream.close();
       reject(
         error.code === 'EADDRINUSE'
@@ -220,11 +236,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       server.closeAllConnections();
       await stopped;
       upstream.close();
-      try {
-        queryLogger.close();
-      } finally {
-        feedbackStore?.close();
-      }
+      await closeStores();
     })());
   return { url, server, close };
 }

@@ -1,5 +1,5 @@
 import { InputError, MARK, addDays, atLeast, parseDays, utcMidnight } from '@web4/core';
-import { FeedbackStore } from '@web4/metrics-store';
+import { type FeedbackRecords, openFeedbackRecords } from '@web4/metrics-store';
 import { readFileSync, statSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { type CommandContext, type GlobalArgs, createContext, runCommand } from '../context.js';
@@ -17,12 +17,9 @@ interface WindowArgs extends GlobalArgs {
   limit?: number;
 }
 
-function openFeedback(ctx: CommandContext): FeedbackStore {
-  return FeedbackStore.open(ctx.paths.feedbackDb, {
-    busyTimeoutMs: ctx.config.monitoring.busyTimeoutMs,
-    clock: ctx.clock,
-    maxTextBytes: ctx.config.monitoring.maxTextBytes,
-  });
+/** The feedback records where storage.url says (the SQLite file, or the feedback schema of PostgreSQL). */
+function openFeedback(ctx: CommandContext): Promise<FeedbackRecords> {
+  return openFeedbackRecords(ctx.config, ctx.paths, { clock: ctx.clock });
 }
 
 /** Calendar days in UTC: `--days 7` is today and the six days before it, like `monitor report`. */
@@ -77,13 +74,13 @@ export const feedbackCommand: CommandModule<object, GlobalArgs> = {
             const max = ctx.config.monitoring.maxTextBytes;
             const query = textArg(args.query, args.queryFile, 'query', max);
             const response = textArg(args.response, args.responseFile, 'response', max);
-            const store = openFeedback(ctx);
+            const store = await openFeedback(ctx);
             try {
-              const id = store.add({ query, response, rating: args.rating, comment: args.comment ?? null });
-              ctx.emit({ id, database: ctx.paths.feedbackDb });
-              ctx.say(`feedback #${id} stored in ${ctx.paths.feedbackDb}`);
+              const id = await store.add({ query, response, rating: args.rating, comment: args.comment ?? null });
+              ctx.emit({ id, database: store.path });
+              ctx.say(`feedback #${id} stored in ${store.path}`);
             } finally {
-              store.close();
+              await store.close();
             }
           }),
       )
@@ -95,9 +92,9 @@ export const feedbackCommand: CommandModule<object, GlobalArgs> = {
           runCommand(args, async () => {
             const ctx = createContext(args);
             const w = window(ctx, args.days);
-            const store = openFeedback(ctx);
+            const store = await openFeedback(ctx);
             try {
-              const s = store.satisfaction(w.from, w.to);
+              const s = await store.satisfaction(w.from, w.to);
               const target = ctx.config.monitoring.targets.satisfactionPct;
               const status = atLeast(s.ratePct, target);
               ctx.emit({ ...s, days: w.days, from: w.from.toISOString(), to: w.to.toISOString(), targetPct: target, status });
@@ -105,7 +102,7 @@ export const feedbackCommand: CommandModule<object, GlobalArgs> = {
               ctx.say(`${MARK[status]} Satisfaction over the last ${w.days} day(s): ${shown}   target ≥ ${target}%`);
               return status === 'warn' ? 1 : 0;
             } finally {
-              store.close();
+              await store.close();
             }
           }),
       )
@@ -122,9 +119,9 @@ export const feedbackCommand: CommandModule<object, GlobalArgs> = {
             const w = window(ctx, args.days);
             const limit = args.limit ?? 50;
             if (!Number.isInteger(limit) || limit <= 0) throw new InputError(`--limit must be a positive whole number, got ${limit}.`);
-            const store = openFeedback(ctx);
+            const store = await openFeedback(ctx);
             try {
-              const entries = store.list(w.from, w.to, limit);
+              const entries = await store.list(w.from, w.to, limit);
               ctx.emit({ days: w.days, entries });
               ctx.say(`Feedback, last ${w.days} day(s): ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
               for (const e of entries) {
@@ -132,7 +129,7 @@ export const feedbackCommand: CommandModule<object, GlobalArgs> = {
                 ctx.say(`  #${e.id} ${e.timestamp} ${mark} ${oneLine(e.query, 60)} → ${oneLine(e.response, 40)}${e.comment ? `  (${oneLine(e.comment, 60)})` : ''}`);
               }
             } finally {
-              store.close();
+              await store.close();
             }
           }),
       )

@@ -1,10 +1,11 @@
-import { InputError, isoDay, parseDay, parseDays } from '@web4/core';
+import { ConfigError, InputError, isoDay, parseDay, parseDays } from '@web4/core';
 import {
   type CollectionHealthProvider,
+  MetricsReader,
   MetricsStore,
-  QueryLogger,
   buildMonitoringReport,
-  buildQueryTypesReport,
+  openQueryLogger,
+  readQueryTypesReport,
   formatMonitoringReport,
   formatQueryTypesReport,
   parseRating,
@@ -13,6 +14,7 @@ import {
   verdictExitCode,
 } from '@web4/metrics-store';
 import { readFileSync } from 'node:fs';
+import { storageTarget } from '@web4/storage';
 import type { Argv, CommandModule } from 'yargs';
 import { type CommandContext, type GlobalArgs, createContext, runCommand } from '../context.js';
 
@@ -48,6 +50,27 @@ const CHECK_EXIT =
 
 export function openMetrics(ctx: CommandContext): MetricsStore {
   return MetricsStore.open(ctx.paths.metricsDb, { busyTimeoutMs: ctx.config.monitoring.busyTimeoutMs, clock: ctx.clock });
+}
+
+/** The query records where storage.url says: the reports read them, log/import write them. */
+function openReader(ctx: CommandContext): Promise<MetricsReader> {
+  return MetricsReader.open(ctx.config, ctx.paths);
+}
+
+/** Where the records are, for the "logged to …" lines. */
+function recordsAt(ctx: CommandContext): string {
+  const target = storageTarget(ctx.config);
+  return target.dialect === 'postgres' ? target.displayUrl : ctx.paths.metricsDb;
+}
+
+/** Commands that read raw rows of the SQLite file only (not yet on PostgreSQL): refuse rather than read the wrong records. */
+function sqliteOnly(ctx: CommandContext, command: string): void {
+  const target = storageTarget(ctx.config);
+  if (target.dialect === 'postgres') {
+    throw new ConfigError(`web4 ${command} reads the SQLite file only, and storage.url points the query records at PostgreSQL (${target.displayUrl}).`, {
+      hint: 'Query the metrics.query_metrics table of that database with psql meanwhile, or run it against a state root without storage.url.',
+    });
+  }
 }
 
 /** Collection health from rag-tiers, loaded only when asked for (it talks to Chroma). */
@@ -97,7 +120,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
           runCommand(args, async () => {
             const ctx = createContext(args);
             const days = parseDays(args.days ?? ctx.config.monitoring.windowDays);
-            const store = openMetrics(ctx);
+            const store = await openReader(ctx);
             try {
               const report = await buildMonitoringReport({
                 store,
@@ -112,7 +135,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
               if (!args.collections) ctx.say('(Collection health is checked with --collections; it needs the Chroma server.)');
               return verdictExitCode(report.verdict);
             } finally {
-              store.close();
+              await store.close();
             }
           }),
       )
@@ -124,14 +147,14 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
           runCommand(args, async () => {
             const ctx = createContext(args);
             const day = isoDay(parseDay(args.date ?? 'today', ctx.clock.now(), '--date'));
-            const store = openMetrics(ctx);
+            const store = await openReader(ctx);
             try {
-              const report = buildQueryTypesReport(store, day, ctx.config.monitoring.targets);
+              const report = await readQueryTypesReport(store, day, ctx.config.monitoring.targets);
               ctx.emit(report);
               ctx.say(formatQueryTypesReport(report));
               return verdictExitCode(report.verdict);
             } finally {
-              store.close();
+              await store.close();
             }
           }),
       )
@@ -156,7 +179,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
             if (typeof args.latency !== 'number' || Number.isNaN(args.latency)) {
               throw new InputError('--latency must be a number of milliseconds.', { hint: 'For example: web4 monitor log --latency 850 --tools' });
             }
-            const logger = new QueryLogger(openMetrics(ctx), { clock: ctx.clock, maxTextBytes: ctx.config.monitoring.maxTextBytes }, true);
+            const logger = await openQueryLogger(ctx.config, ctx.paths, { clock: ctx.clock });
             try {
               logger.log({
                 latencyMs: args.latency,
@@ -171,10 +194,10 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
                 ...(args.feedback !== undefined ? { userFeedback: parseRating(args.feedback) } : {}),
               });
             } finally {
-              logger.close();
+              await logger.closeAsync();
             }
-            ctx.emit({ logged: 1, database: ctx.paths.metricsDb });
-            ctx.say(`logged 1 query to ${ctx.paths.metricsDb}`);
+            ctx.emit({ logged: 1, database: recordsAt(ctx) });
+            ctx.say(`logged 1 query to ${recordsAt(ctx)}`);
           }),
       )
       .command<ImportArgs>(
@@ -194,11 +217,11 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
                 throw new InputError(`${args.file} line ${i + 1}: ${(error as Error).message}`, { hint: 'Fix that line; nothing was written.' });
               }
             });
-            const logger = new QueryLogger(openMetrics(ctx), { clock: ctx.clock, maxTextBytes: ctx.config.monitoring.maxTextBytes }, true);
+            const logger = await openQueryLogger(ctx.config, ctx.paths, { clock: ctx.clock });
             for (const record of records) logger.log(record);
-            logger.close();
-            ctx.emit({ logged: records.length, database: ctx.paths.metricsDb });
-            ctx.say(`logged ${records.length} queries from ${args.file} to ${ctx.paths.metricsDb}`);
+            await logger.closeAsync();
+            ctx.emit({ logged: records.length, database: recordsAt(ctx) });
+            ctx.say(`logged ${records.length} queries from ${args.file} to ${recordsAt(ctx)}`);
           }),
       )
       .command<ErrorsArgs>(
@@ -213,6 +236,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
             const ctx = createContext(args);
             const day = isoDay(parseDay(args.date ?? 'today', ctx.clock.now(), '--date'));
             if (!Number.isInteger(args.limit) || args.limit <= 0) throw new InputError(`--limit must be a positive whole number, got ${args.limit}.`);
+            sqliteOnly(ctx, 'monitor errors');
             const store = openMetrics(ctx);
             try {
               const rows = store.queriesOfDay(day, { errorsOnly: true, limit: args.limit });
@@ -231,6 +255,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
+            sqliteOnly(ctx, 'monitor rebuild');
             const store = openMetrics(ctx);
             try {
               const days = store.rebuildDailySummary();

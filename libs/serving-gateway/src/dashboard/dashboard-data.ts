@@ -2,20 +2,22 @@ import { type MorningDay, morningHistory } from '@web4/canary-suite';
 import { type StatePaths, type TargetStatus, type Web4Config, addDays, atLeast, isoDay, utcMidnight } from '@web4/core';
 import { type NightRecord, nightHistory } from '@web4/evening-loop';
 import {
-  FeedbackStore,
+  FeedbackReader,
+  MetricsReader,
   MetricsStore,
   type MonitoringReport,
   type QueryTypesReport,
   type Satisfaction,
   buildMonitoringReport,
-  buildQueryTypesReport,
+  readQueryTypesReport,
 } from '@web4/metrics-store';
 
 /**
  * Everything the dashboard page draws, read through the same library calls as the commands:
- * `monitor report` (buildMonitoringReport), `monitor query-types` (buildQueryTypesReport, per
- * day), `feedback rate` (FeedbackStore.satisfaction), `evening history` (nightHistory) and
- * `validate --history` (morningHistory). Nothing here computes a figure of its own; a window
+ * `monitor report` (buildMonitoringReport), `monitor query-types` (readQueryTypesReport, per
+ * day), `feedback rate` (FeedbackReader.satisfaction) — on the dialect storage.url names —,
+ * `evening history` (nightHistory) and `validate --history` (morningHistory), which read the
+ * SQLite file. Nothing here computes a figure of its own; a window
  * without records carries nulls and empty lists, never zeros standing for "no data".
  */
 export interface DashboardData {
@@ -66,20 +68,22 @@ export async function buildDashboardData(input: DashboardDataInput): Promise<Das
   const { config, now, days } = input;
   const monitoring = config.monitoring;
   const targets = monitoring.targets;
+  const reader = await MetricsReader.open(config, input.paths);
   const store = MetricsStore.open(input.paths.metricsDb, { busyTimeoutMs: monitoring.busyTimeoutMs });
   try {
-    const report = await buildMonitoringReport({ store, targets, latencyStatistic: monitoring.latencyStatistic, now, days });
+    const report = await buildMonitoringReport({ store: reader, targets, latencyStatistic: monitoring.latencyStatistic, now, days });
     const dayList = report.statistics.days.map((d) => d.day);
-    const queryTypes = dayList.map((day) => {
-      const { statistics: _statistics, ...rest } = buildQueryTypesReport(store, day, targets);
-      return rest;
-    });
+    const queryTypes = [];
+    for (const day of dayList) {
+      const { statistics: _statistics, ...rest } = await readQueryTypesReport(reader, day, targets);
+      queryTypes.push(rest);
+    }
     const windowStart = `${report.statistics.from}T00:00:00.000Z`;
     const nights = nightHistory(store, MAX_NIGHTS)
       .filter((n) => n.startedAt >= windowStart)
       .reverse();
     const mornings = morningHistory(store.validations, { days, now });
-    const satisfaction = readSatisfaction(input, dayList);
+    const satisfaction = await readSatisfaction(input, dayList);
     const total = report.statistics.total;
     return {
       generatedAt: now.toISOString(),
@@ -113,26 +117,29 @@ export async function buildDashboardData(input: DashboardDataInput): Promise<Das
     };
   } finally {
     store.close();
+    await reader.close();
   }
 }
 
 /** `feedback rate`'s window (today and the days before it, UTC) and each of its days. */
-function readSatisfaction(input: DashboardDataInput, dayList: string[]): DashboardData['satisfaction'] {
-  const feedback = FeedbackStore.open(input.paths.feedbackDb, { busyTimeoutMs: input.config.monitoring.busyTimeoutMs });
+async function readSatisfaction(input: DashboardDataInput, dayList: string[]): Promise<DashboardData['satisfaction']> {
+  const feedback = await FeedbackReader.open(input.config, input.paths);
   try {
     const today = utcMidnight(input.now);
     const from = addDays(today, -(input.days - 1));
     const to = addDays(today, 1);
-    const window = feedback.satisfaction(from, to);
+    const window = await feedback.satisfaction(from, to);
     const targetPct = input.config.monitoring.targets.satisfactionPct;
     return {
       window: { ...window, from: from.toISOString(), to: to.toISOString(), targetPct, status: atLeast(window.ratePct, targetPct) },
-      days: dayList.map((day) => {
-        const start = new Date(`${day}T00:00:00.000Z`);
-        return { day: isoDay(start), ...feedback.satisfaction(start, addDays(start, 1)) };
-      }),
+      days: await Promise.all(
+        dayList.map(async (day) => {
+          const start = new Date(`${day}T00:00:00.000Z`);
+          return { day: isoDay(start), ...(await feedback.satisfaction(start, addDays(start, 1))) };
+        }),
+      ),
     };
   } finally {
-    feedback.close();
+    await feedback.close();
   }
 }

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sharedPostgres, type PostgresServer } from '@web4/local-services';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const roots: string[] = [];
+afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+const newRoot = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'web4-cli-records-'));
+  roots.push(dir);
+  return dir;
+};
+
+/** `web4 …` in a state root, with storage.url when given, at a fixed "now". */
+function web4(root: string, args: string[], storageUrl?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, WEB4_STATE_ROOT: root, WEB4_NOW: '2026-11-25T12:00:00Z', HOME: root };
+  delete env.WEB4_STORAGE__URL;
+  if (storageUrl) env.WEB4_STORAGE__URL = storageUrl;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repo, 'tools/web4.mjs'), ...args], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the monitor and feedback commands on storage.url = postgres://', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await sharedPostgres(inject('postgresSlot'));
+  });
+
+  it('log, import and feedback add write into PostgreSQL; report, query-types, feedback rate and list print what the same commands print on SQLite', async () => {
+    const url = server.createDatabase(`cli_${randomBytes(4).toString('hex')}`);
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({ timestamp: `2026-11-${20 + (i % 6)}T${String(i % 24).padStart(2, '0')}:00:00Z`, latencyMs: 90 * (i + 1), usedTools: i % 3 === 0, usedHistory: i % 5 === 0, ...(i % 9 === 0 ? { error: 'timeout' } : {}) }),
+    );
+    const outputs: Record<string, string[]> = {};
+    for (const [name, storageUrl] of [['sqlite', undefined], ['postgres', url]] as const) {
+      const root = newRoot();
+      writeFileSync(join(root, 'q.jsonl'), lines.join('\n') + '\n');
+      const run = async (args: string[]) => {
+        const r = await web4(root, args, storageUrl);
+        expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ args, code: expect.any(Number), stderr: '' });
+        return r;
+      };
+      const imported = await run(['monitor', 'import', join(root, 'q.jsonl')]);
+      expect(imported.code).toBe(0);
+      expect(imported.stdout).toContain(name === 'postgres' ? 'to postgres://postgres@127.0.0.1' : join(root, 'logs'));
+      expect((await run(['monitor', 'log', '--latency', '850', '--tools', '--feedback', 'up', '--timestamp', '2026-11-25T10:00:00Z'])).code).toBe(0);
+      for (let i = 0; i < 5; i++) expect((await run(['feedback', 'add', '--query', `q${i}`, '--response', 'r', '--rating', i < 4 ? 'up' : 'down'])).code).toBe(0);
+      const report = await run(['monitor', 'report', '--days', '7', '--json']);
+      const types = await run(['monitor', 'query-types', '--date', '2026-11-24', '--json']);
+      const rate = await run(['feedback', 'rate', '--json']);
+      const list = await run(['feedback', 'list']);
+      const printed = await run(['monitor', 'report', '--days', '7']);
+      expect(JSON.parse(report.stdout).statistics.total.queries).toBe(41);
+      expect(JSON.parse(rate.stdout)).toMatchObject({ up: 4, down: 1, total: 5 });
+      outputs[name] = [report.stdout, types.stdout, rate.stdout, list.stdout.replace(/#\d+ /g, '#N '), printed.stdout, String(report.code), String(types.code), String(rate.code)];
+    }
+    expect(outputs.postgres).toEqual(outputs.sqlite);
+  }, 120_000);
+
+  it('a login the server refuses: exit 2, the message names storage.url without the password', async () => {
+    const url = server.url.replace('postgres@', 'nosuchuser:hunter2@');
+    for (const args of [['monitor', 'report'], ['monitor', 'log', '--latency', '10'], ['feedback', 'rate']]) {
+      const r = await web4(newRoot(), args, url);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(/storage\.url \(postgres:\/\/nosuchuser:\*\*\*@127\.0\.0\.1/);
+      expect(r.stderr).not.toContain('hunter2');
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+    }
+  }, 60_000);
+
+  it('monitor errors and monitor rebuild, which read the SQLite file only, refuse with exit 2 instead of reading the wrong records', async () => {
+    const url = server.createDatabase(`cli_${randomBytes(4).toString('hex')}`);
+    for (const args of [['monitor', 'errors'], ['monitor', 'rebuild']]) {
+      const r = await web4(newRoot(), args, url);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toContain('reads the SQLite file only');
+    }
+  }, 60_000);
+});
