@@ -110,6 +110,8 @@ async function startRegistry(): Promise<void> {
   }
 }
 
+const LIBRARIES = readdirSync(join(REPO, 'libs')).map((dir) => (JSON.parse(readFileSync(join(REPO, 'libs', dir, 'package.json'), 'utf8')) as { name: string }).name);
+
 const lockVersion = (name: string): string =>
   (JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> }).packages[`node_modules/${name}`]!.version;
 
@@ -137,8 +139,10 @@ beforeAll(async () => {
 
   writeProject(
     consumer,
-    // better-sqlite3 at this repository's version: the binary cached for it installs without a compiler.
-    { '@web4/core': '0.1.0', '@web4/metrics-store': '0.1.0', '@web4/rag-tiers': '0.1.0', 'better-sqlite3': lockVersion('better-sqlite3') },
+    // The program uses core, metrics-store and rag-tiers; the other libraries are installed to
+    // check that each entry loads. better-sqlite3 at this repository's version: the binary cached
+    // for it installs without a compiler.
+    { ...Object.fromEntries(LIBRARIES.map((name) => [name, '0.1.0'])), 'better-sqlite3': lockVersion('better-sqlite3') },
     { '@types/node': `^${lockVersion('@types/node')}` },
   );
   writeFileSync(
@@ -185,6 +189,13 @@ describe('the libraries in another project', () => {
     expect(seen.tiersUsed).toEqual(['chroma']);
     expect(seen.queries).toBe(2);
     expect(['met', 'missed', 'unknown']).toContain(seen.verdict);
+  });
+
+  it('every library entry loads under plain node', () => {
+    expect(LIBRARIES.length).toBeGreaterThanOrEqual(13);
+    const script = `for (const name of ${JSON.stringify(LIBRARIES)}) { const m = await import(name); if (Object.keys(m).length === 0) throw new Error(name + ' exports nothing'); }`;
+    const r = run(process.execPath, ['--input-type=module', '-e', script], consumer);
+    expect(r.code, r.out).toBe(0);
   });
 
   it("refuses an import of a library's internal path, naming the public entry", () => {
