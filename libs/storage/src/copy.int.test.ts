@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { StorageError } from '@web4/core';
-import { sharedPostgres, type PostgresServer } from '@web4/local-services';
+import { InputError, StorageError } from '@web4/core';
+import { PostgresServer, sharedPostgres } from '@web4/local-services';
 import { copyToPostgres, type CopyProgress } from './copy.js';
 import type { Migration } from './migration.js';
 import { autoIncrementKey, float8 } from './portable-columns.js';
@@ -76,6 +76,38 @@ describe('copyToPostgres', () => {
     expect(third.verified).toBe(true);
     expect(third.databases[0]!.tables[0]).toMatchObject({ copiedNow: 1, sourceRows: 96, targetRows: 96 });
     source.close();
+  });
+
+  it('the server stopped mid-copy: exit-2 error (cannot reach it); started again, the copy resumes and ends with each row once', async () => {
+    const own = await PostgresServer.start();
+    try {
+      const source = sourceFile(`lost-${randomBytes(3).toString('hex')}`, 80);
+      const url = own.createDatabase('lost');
+      const sources = [{ name: 'notes', file: source.path, migrations: [notes] }];
+      let batches = 0;
+      const lost = copyToPostgres({
+        url,
+        sources,
+        batchSize: 10,
+        // After the third batch committed, the server goes away (fast shutdown, cluster kept).
+        shouldStop: () => {
+          if (++batches === 3) own.stop({ keep: true });
+          return false;
+        },
+      });
+      await expect(lost).rejects.toThrow(InputError);
+      await expect(lost).rejects.toThrow(/Cannot reach the PostgreSQL server of --to/);
+      const back = await PostgresServer.start({ dir: own.record.dir, port: own.record.port });
+      expect(await query(url, 'select count(*)::int as n from notes.notes')).toEqual([{ n: 30 }]);
+      const resumed = await copyToPostgres({ url, sources, batchSize: 10 });
+      expect(resumed.verified).toBe(true);
+      expect(resumed.databases[0]!.tables[0]).toMatchObject({ copiedNow: 50, sourceRows: 80, targetRows: 80 });
+      expect((await query<{ id: number }>(url, 'select id from notes.notes order by id')).map((r) => r.id)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+      back.stop();
+      source.close();
+    } finally {
+      own.stop();
+    }
   });
 
   it('a changed source row after it was copied, or a row deleted from the target, is named by its key', async () => {
