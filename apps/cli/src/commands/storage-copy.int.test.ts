@@ -223,6 +223,33 @@ describe('web4 storage copy --to postgres://…', () => {
     expect(ids).toEqual(sqliteRows(join(root, 'logs/production_metrics.db'), 'query_metrics').map((r) => r.id));
   });
 
+  it('Ctrl-C (SIGINT) stops after the batch in flight with exit 130 and says how to resume; run again, it resumes and verifies', async () => {
+    const url = newDatabase();
+    const child = spawn(process.execPath, [...cli, '--root', root, 'storage', 'copy', '--to', url, '--batch', '20'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (!sent && /metrics\.query_metrics: \d+\/2400\n/.test(stderr)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain('stopping after the batch in flight');
+    expect(stderr).toContain('run the same command again to resume');
+    const copied = await withClient(url, async (c) => Number((await c.query<{ n: string }>('select count(*) as n from metrics.query_metrics')).rows[0]!.n));
+    expect(copied).toBeGreaterThan(0);
+    expect(copied).toBeLessThan(QUERIES);
+    expect(copied % 20).toBe(0);
+    const resumed = await web4(root, ['storage', 'copy', '--to', url, '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.json().databases[0]!.tables[0]).toMatchObject({ copiedNow: QUERIES - copied, targetRows: QUERIES, verified: true });
+  });
+
   it('a target schema written by a newer web4 is refused (exit 3) and left unchanged', async () => {
     const url = newDatabase();
     await withClient(url, async (c) => {
