@@ -4,17 +4,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { seededRandom } from '@web4/core';
 import { sharedPostgres, type PostgresServer } from '@web4/local-services';
 import { PostgresDatabase } from '@web4/storage';
-import { DailyRollup } from './daily-rollup.js';
 import { FeedbackStore } from './feedback-store.js';
 import { FeedbackReader, MetricsReader } from './metrics-reader.js';
 import { MetricsStore } from './metrics-store.js';
 import { feedbackMigrations } from './migrations/feedback/index.js';
-import { metricsMigrations } from './migrations/metrics/index.js';
 import { buildMonitoringReport, formatMonitoringReport } from './monitoring-report.js';
-import { INSERT_COLUMNS, toQueryRow, type QueryRecord, type QueryRow } from './query-record.js';
+import { PostgresMetricsStore } from './postgres-stores.js';
+import { toQueryRow, type QueryRecord, type QueryRow } from './query-record.js';
 import { buildQueryTypesReport, formatQueryTypesReport, readQueryTypesReport } from './query-types-report.js';
 import type { FeedbackDatabase } from './schema/feedback-database.js';
-import type { MetricsDatabase } from './schema/metrics-database.js';
 import { tempRoot } from './test-fixtures/snapshot.js';
 
 const NOW = new Date('2026-11-25T18:00:00Z');
@@ -46,17 +44,14 @@ function records(): QueryRecord[] {
   });
 }
 
-/**
- * What the PostgreSQL write path will do (it does not exist yet): the rows as they are, and the
- * day rollups made by the same DailyRollup the SQLite writer uses.
- */
-async function loadIntoPostgres(db: PostgresDatabase<MetricsDatabase>, rows: readonly QueryRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 500) {
-    const values = rows.slice(i, i + 500).map((row) => Object.fromEntries(INSERT_COLUMNS.map((c, k) => [c, row[k]])));
-    await db.db.insertInto('query_metrics').values(values as never).execute();
+/** The rows through the PostgreSQL write path (PostgresMetricsStore: rows and rollups in one transaction). */
+async function loadIntoPostgres(url: string, rows: readonly QueryRow[]): Promise<void> {
+  const store = await PostgresMetricsStore.open(url, { clock: { now: () => new Date(UPDATED_AT) } });
+  try {
+    for (let i = 0; i < rows.length; i += 500) await store.writeQueries(rows.slice(i, i + 500));
+  } finally {
+    await store.close();
   }
-  const summaries = [...DailyRollup.fromRows(rows).values()].map((r) => r.toRow(undefined, UPDATED_AT));
-  await db.db.insertInto('daily_summary').values(summaries).execute();
 }
 
 describe('the reports on the same records in a SQLite file and a PostgreSQL database', () => {
@@ -80,9 +75,7 @@ describe('the reports on the same records in a SQLite file and a PostgreSQL data
     store.writeQueries(rows);
 
     const url = server.createDatabase(`reports_${randomBytes(4).toString('hex')}`);
-    const postgres = await PostgresDatabase.open<MetricsDatabase>(url, metricsMigrations, { schema: 'metrics' });
-    open.push({ close: () => postgres.destroy() });
-    await loadIntoPostgres(postgres, rows);
+    await loadIntoPostgres(url, rows);
 
     const sqliteReader = MetricsReader.sqlite(file);
     const postgresReader = await MetricsReader.postgres(url);
