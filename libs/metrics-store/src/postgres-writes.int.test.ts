@@ -207,6 +207,22 @@ describe('writing the query and feedback records into PostgreSQL', () => {
     expect(report.statistics.total.queries).toBe(4 * N);
   }, 180_000);
 
+  it('kill -9 with rows queued: what arrived is whole batches (each one transaction) with rollups equal to the rows; the rest is the documented loss', async () => {
+    const url = fresh('kill');
+    const run = runTs(LOG_POSTGRES, [url, join(root.dir, 'kill'), '1700', '8', 'signal']);
+    await new Promise<void>((resolve) => run.child.stdout!.on('data', (d: Buffer) => d.toString().includes('logged') && resolve()));
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+    const store = await PostgresMetricsStore.open(url);
+    const stored = await store.countQueries();
+    await store.close();
+    // Full batches of 500 are written on the next event-loop turn; the timer (60 s) never fired.
+    expect(stored % 500).toBe(0);
+    expect(stored).toBeLessThanOrEqual(1700);
+    const total = (await summaries(url)).reduce((n: number, s) => n + (s as { total_queries: number }).total_queries, 0);
+    expect(total).toBe(stored);
+  }, 60_000);
+
   it('SIGTERM with rows queued: the shutdown hook writes them to PostgreSQL, then the process dies of the signal', async () => {
     const url = fresh('signal');
     const run = runTs(LOG_POSTGRES, [url, join(root.dir, 'signal'), '700', '9', 'signal']);
