@@ -1,8 +1,8 @@
 import { type Clock, InputError, systemClock } from '@web4/core';
 import type { Compilable, Selectable } from 'kysely';
 import { feedbackByQueryIdQuery, feedbackListQuery, insertFeedbackQuery, updateFeedbackQuery } from './feedback-queries.js';
+import { checkedFeedback, checkedRating } from './feedback-input.js';
 import { feedbackMigrations } from './migrations/feedback/index.js';
-import { MAX_NAME_CHARS, checkText } from './query-record.js';
 import { satisfactionOf, satisfactionQuery } from './report-queries.js';
 import type { FeedbackDatabase, FeedbackTable, Rating } from './schema/feedback-database.js';
 import { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
@@ -74,12 +74,7 @@ export class FeedbackStore {
 
   /** Validate everything first, then insert one row; returns its id. */
   add(input: FeedbackInput): number {
-    const rating = parseRating(input.rating);
-    const query = checkText(input.query, 'query', this.maxTextBytes);
-    const response = checkText(input.response, 'response', this.maxTextBytes);
-    if (query.trim() === '') throw new InputError('query is empty.', { hint: 'Pass the question the user asked with --query.', details: { field: 'query' } });
-    const comment = input.comment === undefined || input.comment === null ? null : checkText(input.comment, 'comment', this.maxTextBytes);
-    const timestamp = (input.timestamp ?? this.clock.now()).toISOString();
+    const { timestamp, query, response, rating, comment } = checkedFeedback(input, this.maxTextBytes, this.clock);
     try {
       const out = this.file.runNow(insertFeedbackQuery(this.file.db, { timestamp, query, response, rating, comment }));
       return Number(out.lastInsertRowid);
@@ -94,18 +89,7 @@ export class FeedbackStore {
    * one write transaction, so concurrent calls for the same id still leave one row.
    */
   rateQuery(input: QueryRatingInput): { id: number; replaced: boolean } {
-    const queryId = input.queryId;
-    if (typeof queryId !== 'string' || queryId.length === 0 || queryId.length > MAX_NAME_CHARS) {
-      throw new InputError(`queryId must be a non-empty string of at most ${MAX_NAME_CHARS} characters.`, {
-        hint: 'Pass the query id the gateway returned with the answer (header X-Query-Id / field query_id).',
-        details: { field: 'queryId' },
-      });
-    }
-    const rating = parseRating(input.rating);
-    const comment = input.comment === undefined || input.comment === null ? null : checkText(input.comment, 'comment', this.maxTextBytes);
-    const query = input.query === undefined || input.query === null ? null : checkText(input.query, 'query', this.maxTextBytes);
-    const response = input.response === undefined || input.response === null ? null : checkText(input.response, 'response', this.maxTextBytes);
-    const timestamp = (input.timestamp ?? this.clock.now()).toISOString();
+    const { queryId, rating, comment, query, response, timestamp } = checkedRating(input, this.maxTextBytes, this.clock);
     const db = this.file.db;
     try {
       return this.file.writeTransaction(() => {

@@ -1,9 +1,10 @@
-import { type Clock, InputError, type Logger, silentLogger, systemClock } from '@web4/core';
+import { type Clock, type Logger, silentLogger, systemClock } from '@web4/core';
 import { PostgresDatabase, toPostgresError } from '@web4/storage';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { DailyRollup, type StoredHistograms } from './daily-rollup.js';
-import { checkText, MAX_NAME_CHARS, type QueryRow } from './query-record.js';
-import { type FeedbackEntry, type FeedbackInput, type QueryRatingInput, parseRating, type Satisfaction } from './feedback-store.js';
+import type { QueryRow } from './query-record.js';
+import { checkedFeedback, checkedRating } from './feedback-input.js';
+import { type FeedbackEntry, type FeedbackInput, parseRating, type QueryRatingInput, type Satisfaction } from './feedback-store.js';
 import { feedbackMigrations } from './migrations/feedback/index.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
 import { satisfactionOf, satisfactionQuery } from './report-queries.js';
@@ -217,12 +218,7 @@ export class PostgresFeedbackStore {
 
   /** FeedbackStore.add: validate, insert one row, return its id. */
   async add(input: FeedbackInput): Promise<number> {
-    const rating = parseRating(input.rating);
-    const query = checkText(input.query, 'query', this.maxTextBytes);
-    const response = checkText(input.response, 'response', this.maxTextBytes);
-    if (query.trim() === '') throw new InputError('query is empty.', { hint: 'Pass the question the user asked with --query.', details: { field: 'query' } });
-    const comment = input.comment === undefined || input.comment === null ? null : checkText(input.comment, 'comment', this.maxTextBytes);
-    const timestamp = (input.timestamp ?? this.clock.now()).toISOString();
+    const { timestamp, query, response, rating, comment } = checkedFeedback(input, this.maxTextBytes, this.clock);
     try {
       const out = await insertFeedbackQuery(this.database.db, { timestamp, query, response, rating, comment, query_id: null }).returning('id').executeTakeFirstOrThrow();
       return Number(out.id);
@@ -236,18 +232,7 @@ export class PostgresFeedbackStore {
    * calls for one id serialise on an advisory lock of that id, so they still leave one row.
    */
   async rateQuery(input: QueryRatingInput): Promise<{ id: number; replaced: boolean }> {
-    const queryId = input.queryId;
-    if (typeof queryId !== 'string' || queryId.length === 0 || queryId.length > MAX_NAME_CHARS) {
-      throw new InputError(`queryId must be a non-empty string of at most ${MAX_NAME_CHARS} characters.`, {
-        hint: 'Pass the query id the gateway returned with the answer (header X-Query-Id / field query_id).',
-        details: { field: 'queryId' },
-      });
-    }
-    const rating = parseRating(input.rating);
-    const comment = input.comment === undefined || input.comment === null ? null : checkText(input.comment, 'comment', this.maxTextBytes);
-    const query = input.query === undefined || input.query === null ? null : checkText(input.query, 'query', this.maxTextBytes);
-    const response = input.response === undefined || input.response === null ? null : checkText(input.response, 'response', this.maxTextBytes);
-    const timestamp = (input.timestamp ?? this.clock.now()).toISOString();
+    const { queryId, rating, comment, query, response, timestamp } = checkedRating(input, this.maxTextBytes, this.clock);
     try {
       return await this.database.db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext('web4.feedback'), hashtext(${queryId}))`.execute(trx);
