@@ -15,6 +15,7 @@ import { MetricsStore } from '../metrics-store.js';
 import { buildMonitoringReport, formatMonitoringReport } from '../monitoring-report.js';
 import { newQueryId } from '../query-id.js';
 import { QueryLogger } from '../query-logger.js';
+import { makeRecords, median, round } from './bench-records.js';
 import { INSERT_COLUMNS, type QueryRecord, type QueryRow, toQueryRow } from '../query-record.js';
 import { buildQueryTypesReport, formatQueryTypesReport } from '../query-types-report.js';
 
@@ -38,30 +39,6 @@ interface Figure {
 function emit(figure: Figure): void {
   if (!figure.pass) failed = true;
   process.stdout.write(JSON.stringify(figure) + '\n');
-}
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** Realistic records: a day's traffic, a fifth with retrieval, some errors, varied latency. */
-function makeRecords(n: number, startMs: number, spanMs: number, seed = 1): QueryRecord[] {
-  let s = seed;
-  const rnd = (): number => ((s = (s * 1664525 + 1013904223) % 4294967296) / 4294967296);
-  const out: QueryRecord[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = rnd();
-    out[i] = {
-      timestamp: new Date(startMs + Math.floor((i / n) * spanMs)),
-      queryType: r < 0.5 ? 'code_generation' : 'chat',
-      latencyMs: 50 + Math.exp(rnd() * 7.5),
-      usedHistory: r < 0.15,
-      usedTools: r > 0.62 && r < 0.92,
-      usedTrainai: r > 0.94,
-      usedGraph: r > 0.985,
-      tokensGenerated: Math.floor(rnd() * 800),
-      error: r > 0.97 && r < 0.99 ? 'model timeout' : null,
-    };
-  }
-  return out;
 }
 
 const now = new Date();
@@ -241,7 +218,7 @@ emit({
   const days = 90;
   const start = now.getTime() - (days - 1) * 86_400_000 - (now.getTime() % 86_400_000);
   for (let chunk = 0; chunk < 10; chunk++) {
-    const part = makeRecords(100_000, start + chunk * 9 * 86_400_000, 9 * 86_400_000, chunk + 7);
+    const part = makeRecords(100_000, start + chunk * 9 * 86_400_000, 9 * 86_400_000, { seed: chunk + 7 });
     for (const r of part) logger.log(r);
     logger.flush();
   }

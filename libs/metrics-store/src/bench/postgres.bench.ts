@@ -19,9 +19,9 @@ import { FeedbackReader, MetricsReader } from '../metrics-reader.js';
 import { MetricsStore } from '../metrics-store.js';
 import { buildMonitoringReport, formatMonitoringReport } from '../monitoring-report.js';
 import { PostgresFeedbackStore, PostgresMetricsStore } from '../postgres-stores.js';
-import { newQueryId } from '../query-id.js';
 import { QueryLogger } from '../query-logger.js';
-import { INSERT_COLUMNS, type QueryRecord, type QueryRow, toQueryRow } from '../query-record.js';
+import { INSERT_COLUMNS, type QueryRow, toQueryRow } from '../query-record.js';
+import { makeRecords, median, round } from './bench-records.js';
 import { buildQueryTypesReport, formatQueryTypesReport, readQueryTypesReport } from '../query-types-report.js';
 
 const targets = configSchema.parse({}).monitoring.targets;
@@ -29,38 +29,6 @@ let failed = false;
 function emit(figure: Record<string, unknown> & { bench: string; pass: boolean }): void {
   if (!figure.pass) failed = true;
   process.stdout.write(JSON.stringify(figure) + '\n');
-}
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** Gateway rows: a query id (UUIDv7) and the per-call fields on each, varied latency, some errors. */
-function makeRecords(n: number, startMs: number, spanMs: number, seed = 1): QueryRecord[] {
-  let s = seed;
-  const rnd = (): number => (s = (s * 1664525 + 1013904223) % 4294967296) / 4294967296;
-  const out: QueryRecord[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = rnd();
-    const timestamp = new Date(startMs + Math.floor((i / n) * spanMs));
-    out[i] = {
-      timestamp,
-      queryType: r < 0.5 ? 'code_generation' : 'chat',
-      latencyMs: 50 + Math.exp(rnd() * 7.5),
-      usedHistory: r < 0.15,
-      usedTools: r > 0.62 && r < 0.92,
-      usedTrainai: r > 0.94,
-      usedGraph: r > 0.985,
-      tokensGenerated: Math.floor(rnd() * 800),
-      error: r > 0.97 && r < 0.99 ? 'model timeout' : null,
-      queryId: newQueryId(timestamp.getTime()),
-      endpoint: 'chat',
-      model: 'web4-agent:latest',
-      modelVersion: 'v20261124_220000',
-      ttftMs: 20 + (i % 400),
-      tokensIn: 100 + (i % 900),
-      tokensPerSecond: 5 + (i % 40),
-    };
-  }
-  return out;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'web4-pg-bench-'));
@@ -72,7 +40,7 @@ const now = new Date();
 try {
   // --- ingest through the batched writer vs bare pg batched inserts -----------------------
   const N = 200_000;
-  const records = makeRecords(N, now.getTime() - 86_400_000, 86_400_000);
+  const records = makeRecords(N, now.getTime() - 86_400_000, 86_400_000, { gateway: true });
 
   /**
    * As a busy server logs: bursts of 1,000 calls with the event loop turning between them (the
@@ -145,7 +113,7 @@ try {
   const pgStore = await PostgresMetricsStore.open(url);
   const sqliteStore = MetricsStore.open(file);
   for (let chunk = 0; chunk < 10; chunk++) {
-    const part = makeRecords(100_000, start + chunk * 9 * 86_400_000, 9 * 86_400_000, chunk + 7).map((r) => toQueryRow(r, () => now, 1_000_000));
+    const part = makeRecords(100_000, start + chunk * 9 * 86_400_000, 9 * 86_400_000, { seed: chunk + 7, gateway: true }).map((r) => toQueryRow(r, () => now, 1_000_000));
     for (let i = 0; i < part.length; i += 10_000) {
       await pgStore.writeQueries(part.slice(i, i + 10_000));
       sqliteStore.writeQueries(part, i, Math.min(i + 10_000, part.length));
