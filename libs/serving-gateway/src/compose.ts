@@ -51,7 +51,7 @@ export interface GatewayParts {
  */
 export async function gatewayParts(o: { config: Web4Config; paths: StatePaths; logger?: Logger; clock?: Clock; chromaUrl?: string }): Promise<GatewayParts> {
   const routing = await createGatewayRouting({ config: o.config, paths: o.paths, ...(o.logger ? { logger: o.logger } : {}), ...(o.chromaUrl ? { chromaUrl: o.chromaUrl } : {}) });
-  const metrics = new GatewayMetrics({ paths: o.paths, ...(o.clock ? { clock: o.clock } : {}), ...(o.logger ? { logger: o.logger } : {}) });
+  const metrics = new GatewayMetrics({ paths: o.paths, config: o.config, ...(o.clock ? { clock: o.clock } : {}), ...(o.logger ? { logger: o.logger } : {}) });
   let closed: Promise<void> | undefined;
   return {
     router: routing.router,
@@ -63,7 +63,7 @@ export async function gatewayParts(o: { config: Web4Config; paths: StatePaths; l
     close: () =>
       (closed ??= (async () => {
         try {
-          metrics.close();
+          await metrics.close();
         } finally {
           await routing.close();
         }

@@ -96,7 +96,7 @@ async function scrapeWithData(): Promise<Set<string>> {
   m.onFeedback({ queryId: 'q1', rating: 'thumbs_up', replaced: false });
   m.onResponse('/api/chat', 200);
   const names = new Set(parsePrometheusText(await m.metrics()).map((s) => s.name));
-  m.close();
+  await m.close();
   return names;
 }
 

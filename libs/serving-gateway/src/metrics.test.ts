@@ -290,7 +290,7 @@ describe('state gauges read from the state root (real SQLite, written through me
         feedback.close();
       }
     } finally {
-      m.close();
+      await m.close();
     }
   });
 
@@ -306,10 +306,10 @@ describe('state gauges read from the state root (real SQLite, written through me
       expect(valueOf(parsePrometheusText(await m.metrics()), 'web4_morning_last_pass_ratio')).toBe(1);
       const fresh = new GatewayMetrics({ paths, clock, stateCacheMs: 0 });
       expect(valueOf(parsePrometheusText(await fresh.metrics()), 'web4_morning_last_pass_ratio')).toBe(0.25);
-      fresh.close();
+      await fresh.close();
     } finally {
       store.close();
-      m.close();
+      await m.close();
     }
   });
 
@@ -323,7 +323,7 @@ describe('state gauges read from the state root (real SQLite, written through me
     expect(valueOf(s, 'web4_state_read_up')).toBe(0);
     expect(select(s, 'web4_night_last_result')).toEqual([]);
     expect(valueOf(s, 'web4_gateway_queries_total', { endpoint: 'chat' })).toBe(1);
-    m.close();
+    await m.close();
   });
 
   it('without a state root there are no state gauges at all', async () => {
@@ -365,7 +365,7 @@ describe('GET /metrics on a running gateway (startGateway, a local Ollama stand-
       expect(valueOf(s, 'web4_state_read_up')).toBe(1);
     } finally {
       await gateway.close();
-      metrics.close();
+      await metrics.close();
       await standIn.close();
       t.remove();
     }

@@ -1,7 +1,7 @@
 import { compareChecks } from '@web4/canary-suite';
-import { type Clock, isoDay, type Logger, type StatePaths, systemClock } from '@web4/core';
+import { type Clock, isoDay, type Logger, type StatePaths, systemClock, type Web4Config } from '@web4/core';
 import { type NightRecord, type NightStatus, nightHistory } from '@web4/evening-loop';
-import { categorize, FeedbackStore, MetricsStore, type Satisfaction, type StoredValidation } from '@web4/metrics-store';
+import { categorize, FeedbackReader, MetricsStore, type Satisfaction, type StoredValidation } from '@web4/metrics-store';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FeedbackEvent, GatewayEndpoint, GatewayObserver, GatewayQueryEvent, RouteHandler, TierName } from './types.js';
 
@@ -36,6 +36,13 @@ export interface GatewayMetricsOptions {
    * rate are read from them at scrape time. Without them those gauges are absent (never zero).
    */
   paths?: Pick<StatePaths, 'metricsDb' | 'feedbackDb'>;
+  /**
+   * Where the feedback records are (`storage.url`: the SQLite file paths.feedbackDb, or the
+   * feedback schema of a PostgreSQL database): the satisfaction gauges read them there, as
+   * `web4 feedback rate` does. Without it they read paths.feedbackDb. The last night and the last
+   * morning check come from the runs and validations tables, which stay in paths.metricsDb.
+   */
+  config?: Pick<Web4Config, 'storage' | 'monitoring'>;
   clock?: Clock;
   /** How long one read of the state root serves scrapes (default 5,000 ms): scrapes stay cheap. */
   stateCacheMs?: number;
@@ -88,8 +95,10 @@ export class GatewayMetrics implements GatewayObserver {
   private readonly routes = new BoundedLabel(40);
   private readonly provider: string;
   private readonly stateCacheMs: number;
-  private stores: { metrics: MetricsStore; feedback: FeedbackStore } | undefined;
+  private stores: { metrics: MetricsStore; feedback: FeedbackReader } | undefined;
   private cached: { at: number; snapshot: StateSnapshot } | undefined;
+  /** The read in flight: the gauges of one scrape collect concurrently and share it. */
+  private reading: Promise<StateSnapshot> | undefined;
 
   private readonly duration: Histogram<string>;
   private readonly tokens: Histogram<string>;
@@ -249,28 +258,38 @@ export class GatewayMetrics implements GatewayObserver {
     return this.registry.metrics();
   }
 
-  /** Read the state root now (or reuse a read younger than `stateCacheMs`). */
-  state(): StateSnapshot {
+  /** Read the state root now (or reuse a read younger than `stateCacheMs`; concurrent callers share one read). */
+  state(): Promise<StateSnapshot> {
     const now = Date.now();
-    if (this.cached && now - this.cached.at < this.stateCacheMs) return this.cached.snapshot;
-    const snapshot = this.readState();
-    this.cached = { at: now, snapshot };
-    return snapshot;
+    if (this.cached && now - this.cached.at < this.stateCacheMs) return Promise.resolve(this.cached.snapshot);
+    return (this.reading ??= this.readState()
+      .then((snapshot) => {
+        this.cached = { at: now, snapshot };
+        return snapshot;
+      })
+      .finally(() => {
+        this.reading = undefined;
+      }));
   }
 
   /** Close the state root's databases (the next scrape opens them again). */
-  close(): void {
-    this.stores?.metrics.close();
-    this.stores?.feedback.close();
+  async close(): Promise<void> {
+    const stores = this.stores;
     this.stores = undefined;
     this.cached = undefined;
+    if (!stores) return;
+    try {
+      stores.metrics.close();
+    } finally {
+      await stores.feedback.close();
+    }
   }
 
-  private readState(): StateSnapshot {
+  private async readState(): Promise<StateSnapshot> {
     const paths = this.options.paths;
     if (!paths) return { night: null, morning: null, satisfaction: null, ok: true };
     try {
-      this.stores ??= openStores(paths, this.clock);
+      this.stores ??= await openStores(paths, this.options.config, this.clock);
       const { metrics, feedback } = this.stores;
       const night = nightHistory(metrics, 1)[0] ?? null;
       const latest = metrics.validations.latest(1)[0];
@@ -282,12 +301,12 @@ export class GatewayMetrics implements GatewayObserver {
       const to = this.clock.now();
       const satisfaction: Record<string, Satisfaction> = {};
       for (const { window, days } of FEEDBACK_WINDOWS) {
-        satisfaction[window] = feedback.satisfaction(new Date(to.getTime() - days * 86_400_000), new Date(to.getTime() + 1));
+        satisfaction[window] = await feedback.satisfaction(new Date(to.getTime() - days * 86_400_000), new Date(to.getTime() + 1));
       }
       return { night, morning, satisfaction, ok: true };
     } catch (error) {
       this.options.logger?.warn({ err: error }, '/metrics could not read the state root; its gauges are left out of this scrape');
-      this.close();
+      await this.close().catch(() => undefined);
       return { night: null, morning: null, satisfaction: null, ok: false };
     }
   }
@@ -295,7 +314,7 @@ export class GatewayMetrics implements GatewayObserver {
   /** Gauges filled at scrape time from the state root (collect callbacks, one cached read per scrape). */
   private registerStateGauges(): void {
     const registry = this.registry;
-    const state = (): StateSnapshot => this.state();
+    const state = (): Promise<StateSnapshot> => this.state();
     type Put = (value: number | null | undefined, labels?: Record<string, string>) => void;
     const gauge = (name: string, help: string, labelNames: string[], fill: (put: Put, s: StateSnapshot) => void): void => {
       new StateGauge({
@@ -303,20 +322,21 @@ export class GatewayMetrics implements GatewayObserver {
         help,
         labelNames,
         registers: [registry],
-        collect(this: Gauge<string>) {
+        async collect(this: Gauge<string>) {
           const g = this as StateGauge;
+          const s = await state();
           g.reset();
           g.present = false;
           fill((value, labels = {}) => {
             if (typeof value !== 'number' || !Number.isFinite(value)) return;
             g.set(labels, value);
             g.present = true;
-          }, state());
+          }, s);
         },
       });
     };
 
-    gauge('web4_state_read_up', '1 when the last read of the state root (production_metrics.db, user_feedback.db) succeeded, else 0.', [], (put, s) => put(s.ok ? 1 : 0));
+    gauge('web4_state_read_up', '1 when the last read of the state root (runs and validations in production_metrics.db; the feedback records where storage.url says) succeeded, else 0.', [], (put, s) => put(s.ok ? 1 : 0));
 
     // The last night (evening-loop's record in the runs table).
     gauge(
@@ -369,7 +389,7 @@ export class GatewayMetrics implements GatewayObserver {
       if (s.morning) put(Date.parse(s.morning.latest.runAt) / 1000);
     });
 
-    // Satisfaction (user_feedback.db: what `web4 feedback rate` reports).
+    // Satisfaction (the feedback records on storage.url's dialect: what `web4 feedback rate` reports).
     gauge('web4_feedback_satisfaction_ratio', 'Thumbs up / all feedback over the window (1d, 7d); absent when the window has no feedback.', ['window'], (put, s) => {
       for (const [window, sat] of Object.entries(s.satisfaction ?? {})) if (sat.ratePct !== null) put(sat.ratePct / 100, { window });
     });
@@ -394,10 +414,15 @@ class StateGauge extends Gauge<string> {
   }
 }
 
-function openStores(paths: Pick<StatePaths, 'metricsDb' | 'feedbackDb'>, clock: Clock): { metrics: MetricsStore; feedback: FeedbackStore } {
-  const metrics = MetricsStore.open(paths.metricsDb, { clock });
+/** Runs and validations from the SQLite file; the feedback records where storage.url says (the file without a config). */
+async function openStores(
+  paths: Pick<StatePaths, 'metricsDb' | 'feedbackDb'>,
+  config: Pick<Web4Config, 'storage' | 'monitoring'> | undefined,
+  clock: Clock,
+): Promise<{ metrics: MetricsStore; feedback: FeedbackReader }> {
+  const metrics = MetricsStore.open(paths.metricsDb, { clock, ...(config ? { busyTimeoutMs: config.monitoring.busyTimeoutMs } : {}) });
   try {
-    return { metrics, feedback: FeedbackStore.open(paths.feedbackDb, { clock }) };
+    return { metrics, feedback: await (config ? FeedbackReader.open(config, paths) : FeedbackReader.sqlite(paths.feedbackDb)) };
   } catch (error) {
     metrics.close();
     throw error;

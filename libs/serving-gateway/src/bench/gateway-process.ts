@@ -22,7 +22,7 @@ process.stdin.resume();
 process.stdin.on('end', () => {
   void (async () => {
     await gateway.close();
-    metrics.close();
+    await metrics.close();
     process.stdout.write(JSON.stringify({ closed: true }) + '\n');
     process.exit(0);
   })();

@@ -292,7 +292,7 @@ async function addedLatency(): Promise<void> {
       await retrieving.close();
       await routing.close();
       await proxy.close();
-      metrics.close();
+      await metrics.close();
     }
   } finally {
     await Promise.all([chroma.down(), ollama.down()]);
