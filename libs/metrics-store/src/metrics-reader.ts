@@ -1,18 +1,24 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { StatePaths, Web4Config } from '@web4/core';
 import { PostgresDatabase, SqliteFile, storageTarget, type StorageDialect } from '@web4/storage';
 import type { Satisfaction } from './feedback-store.js';
 import { feedbackMigrations } from './migrations/feedback/index.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
-import { dailySummariesQuery, satisfactionOf, satisfactionQuery } from './report-queries.js';
+import { DailyRollup } from './daily-rollup.js';
+import { INSERT_COLUMNS, type QueryRow } from './query-record.js';
+import { countQueriesQuery, dailySummariesQuery, queriesOfDayQuery, satisfactionOf, satisfactionQuery } from './report-queries.js';
+import { clearDailySummaryQuery, rollupSourceQuery, upsertSummaryQuery } from './write-queries.js';
 import type { FeedbackDatabase } from './schema/feedback-database.js';
-import type { DailySummaryTable, MetricsDatabase } from './schema/metrics-database.js';
+import type { DailySummaryTable, MetricsDatabase, QueryMetricsTable } from './schema/metrics-database.js';
+
+/** daily_summary rows per upsert statement of a rebuild (PostgreSQL takes at most 65,535 parameters). */
+const REBUILD_CHUNK = 1000;
 
 /**
  * The reports' read path, asynchronous, on either dialect: the same kysely queries
  * (report-queries.ts) through kysely's SqliteDialect over better-sqlite3 or its PostgresDialect
- * over `pg`. Writing stays with `MetricsStore` / `QueryLogger` (synchronous SQLite: the logger
- * flushes on process exit, where nothing asynchronous runs).
+ * over `pg`. Writing stays with `MetricsStore` / `QueryLogger` / `PostgresMetricsStore`, except
+ * `monitor rebuild`'s recomputation of daily_summary (rebuildDailySummary).
  */
 export class MetricsReader {
   private constructor(
@@ -41,6 +47,37 @@ export class MetricsReader {
 
   async summaries(fromDay: string, toDay: string): Promise<DailySummaryTable[]> {
     return dailySummariesQuery(this.db, fromDay, toDay).execute();
+  }
+
+  /** Raw rows of one day, newest first, at most `limit` (MetricsStore.queriesOfDay): `monitor errors`. */
+  async queriesOfDay(day: string, options: { errorsOnly?: boolean; limit?: number } = {}): Promise<Selectable<QueryMetricsTable>[]> {
+    return queriesOfDayQuery(this.db, day, options).execute();
+  }
+
+  async countQueries(): Promise<number> {
+    const row = await countQueriesQuery(this.db).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Recompute daily_summary from query_metrics in one transaction (MetricsStore.rebuildDailySummary
+   * on either dialect, through the same statements): `monitor rebuild`. Returns the number of days.
+   * On PostgreSQL the two tables are locked first (SHARE ROW EXCLUSIVE: reads go on, writers wait
+   * for the rebuild and a rebuild waits for writers in flight), so no batch lands between the read
+   * of the rows and the new rollups. On SQLite the transaction's first statement is a write, which
+   * takes the write lock at once (busy timeout as configured).
+   */
+  async rebuildDailySummary(now: Date = new Date()): Promise<number> {
+    const updatedAt = now.toISOString();
+    return this.db.transaction().execute(async (trx) => {
+      if (this.dialect === 'postgres') await sql`lock table query_metrics, daily_summary in share row exclusive mode`.execute(trx);
+      await clearDailySummaryQuery(trx).execute();
+      const stored = await rollupSourceQuery(trx).execute();
+      const rows = stored.map((r) => INSERT_COLUMNS.map((c) => r[c]) as unknown as QueryRow);
+      const summaries = [...DailyRollup.fromRows(rows).values()].map((rollup) => rollup.toRow(undefined, updatedAt));
+      for (let i = 0; i < summaries.length; i += REBUILD_CHUNK) await upsertSummaryQuery(trx, summaries.slice(i, i + REBUILD_CHUNK)).execute();
+      return summaries.length;
+    });
   }
 
   async close(): Promise<void> {

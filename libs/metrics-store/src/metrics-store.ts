@@ -6,7 +6,7 @@ import { parseRating } from './feedback-store.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
 import { INSERT_COLUMNS, type QueryRow } from './query-record.js';
 import { ModelRegistryStore } from './model-registry-store.js';
-import { dailySummariesQuery } from './report-queries.js';
+import { countQueriesQuery, dailySummariesQuery, queriesOfDayQuery } from './report-queries.js';
 import { RunLocks } from './run-locks.js';
 import { RunRecorder } from './run-recorder.js';
 import type { DailySummaryTable, MetricsDatabase, QueryMetricsTable } from './schema/metrics-database.js';
@@ -14,11 +14,13 @@ import { SqliteFile, type SqliteFileOptions } from './sqlite-file.js';
 import { toStorageError } from './storage-error.js';
 import { ValidationLog } from './validation-log.js';
 import {
+  clearDailySummaryQuery,
   feedbackDelta,
   hasQueryQuery,
   insertQueriesQuery,
   moveFeedbackCountersQuery,
   ratedQueryQuery,
+  rollupSourceQuery,
   setRatingQuery,
   summaryColumns,
   summaryHistogramsQuery,
@@ -153,19 +155,13 @@ export class MetricsStore {
   }
 
   countQueries(): number {
-    const row = this.read(this.file.db.selectFrom('query_metrics').select((eb) => eb.fn.countAll<number>().as('n')), 'count query_metrics')[0];
+    const row = this.read(countQueriesQuery(this.file.db), 'count query_metrics')[0];
     return Number(row?.n ?? 0);
   }
 
   /** Raw rows of one day (for investigating a missed target); newest first, at most `limit`. */
   queriesOfDay(day: string, options: { errorsOnly?: boolean; limit?: number } = {}): Selectable<QueryMetricsTable>[] {
-    let q = this.file.db
-      .selectFrom('query_metrics')
-      .selectAll()
-      .where('timestamp', '>=', `${day}T`)
-      .where('timestamp', '<', `${day}T\uffff`);
-    if (options.errorsOnly) q = q.where('error', 'is not', null);
-    return this.read(q.orderBy('timestamp', 'desc').limit(options.limit ?? 100), 'read query_metrics');
+    return this.read(queriesOfDayQuery(this.file.db, day, options), 'read query_metrics');
   }
 
   /**
@@ -174,11 +170,11 @@ export class MetricsStore {
    */
   rebuildDailySummary(): number {
     const db = this.file.db;
-    const select = this.file.prepare(db.selectFrom('query_metrics').select(INSERT_COLUMNS).orderBy('id'));
+    const select = this.file.prepare(rollupSourceQuery(db));
     const updatedAt = this.clock.now().toISOString();
     try {
       return this.file.writeTransaction(() => {
-        this.file.runNow(db.deleteFrom('daily_summary'));
+        this.file.runNow(clearDailySummaryQuery(db));
         const rows: QueryRow[] = [];
         for (const r of select.raw(true).iterate() as IterableIterator<QueryRow>) rows.push(r);
         const rollups = DailyRollup.fromRows(rows);

@@ -13,6 +13,23 @@ export function dailySummariesQuery(db: Kysely<MetricsDatabase>, fromDay: string
   return db.selectFrom('daily_summary').selectAll().where('day', '>=', fromDay).where('day', '<=', toDay).orderBy('day');
 }
 
+/**
+ * Raw rows of one day (YYYY-MM-DD), newest first (equal timestamps: higher id first), at most
+ * `limit`: `monitor errors`. The day is [dayT, next dayT) in ISO text, which orders the same under
+ * any collation.
+ */
+export function queriesOfDayQuery(db: Kysely<MetricsDatabase>, day: string, options: { errorsOnly?: boolean; limit?: number } = {}) {
+  const next = new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
+  let q = db.selectFrom('query_metrics').selectAll().where('timestamp', '>=', `${day}T`).where('timestamp', '<', `${next}T`);
+  if (options.errorsOnly) q = q.where('error', 'is not', null);
+  return q.orderBy('timestamp', 'desc').orderBy('id', 'desc').limit(options.limit ?? 100);
+}
+
+/** How many query rows are stored. */
+export function countQueriesQuery(db: Kysely<MetricsDatabase>) {
+  return db.selectFrom('query_metrics').select((eb) => eb.fn.countAll<number | string>().as('n'));
+}
+
 /** Ratings in [from, to) counted per rating: the figure of `feedback rate`. */
 export function satisfactionQuery(db: Kysely<FeedbackDatabase>, from: Date, to: Date) {
   return db

@@ -94,3 +94,13 @@ export function feedbackDelta(before: string | null, after: string): { up: numbe
     down: (after === 'thumbs_down' ? 1 : 0) - (before === 'thumbs_down' ? 1 : 0),
   };
 }
+
+/** Every query row in INSERT_COLUMNS order, oldest id first: what `monitor rebuild` rolls up again. */
+export function rollupSourceQuery(db: Kysely<MetricsDatabase>) {
+  return db.selectFrom('query_metrics').select(INSERT_COLUMNS).orderBy('id');
+}
+
+/** Empty daily_summary (the first statement of `monitor rebuild`, in its transaction). */
+export function clearDailySummaryQuery(db: Kysely<MetricsDatabase>) {
+  return db.deleteFrom('daily_summary');
+}

@@ -1,8 +1,7 @@
-import { ConfigError, InputError, isoDay, parseDay, parseDays } from '@web4/core';
+import { InputError, isoDay, parseDay, parseDays } from '@web4/core';
 import {
   type CollectionHealthProvider,
   MetricsReader,
-  MetricsStore,
   buildMonitoringReport,
   openQueryLogger,
   readQueryTypesReport,
@@ -48,10 +47,6 @@ interface ErrorsArgs extends GlobalArgs {
 const CHECK_EXIT =
   'Exit 0 when every target was checked and met (✓), 1 when a target is missed (⚠️), 5 when none is missed but some could not be checked (–, no queries yet: nothing to judge), 2 bad input, 3 storage problem. --json: verdict met|missed|unknown, counts, allTargetsMet (true only when met).';
 
-export function openMetrics(ctx: CommandContext): MetricsStore {
-  return MetricsStore.open(ctx.paths.metricsDb, { busyTimeoutMs: ctx.config.monitoring.busyTimeoutMs, clock: ctx.clock });
-}
-
 /** The query records where storage.url says: the reports read them, log/import write them. */
 function openReader(ctx: CommandContext): Promise<MetricsReader> {
   return MetricsReader.open(ctx.config, ctx.paths);
@@ -61,16 +56,6 @@ function openReader(ctx: CommandContext): Promise<MetricsReader> {
 function recordsAt(ctx: CommandContext): string {
   const target = storageTarget(ctx.config);
   return target.dialect === 'postgres' ? target.displayUrl : ctx.paths.metricsDb;
-}
-
-/** Commands that read raw rows of the SQLite file only (not yet on PostgreSQL): refuse rather than read the wrong records. */
-function sqliteOnly(ctx: CommandContext, command: string): void {
-  const target = storageTarget(ctx.config);
-  if (target.dialect === 'postgres') {
-    throw new ConfigError(`web4 ${command} reads the SQLite file only, and storage.url points the query records at PostgreSQL (${target.displayUrl}).`, {
-      hint: 'Query the metrics.query_metrics table of that database with psql meanwhile, or run it against a state root without storage.url.',
-    });
-  }
 }
 
 /** Collection health from rag-tiers, loaded only when asked for (it talks to Chroma). */
@@ -236,15 +221,14 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
             const ctx = createContext(args);
             const day = isoDay(parseDay(args.date ?? 'today', ctx.clock.now(), '--date'));
             if (!Number.isInteger(args.limit) || args.limit <= 0) throw new InputError(`--limit must be a positive whole number, got ${args.limit}.`);
-            sqliteOnly(ctx, 'monitor errors');
-            const store = openMetrics(ctx);
+            const store = await openReader(ctx);
             try {
-              const rows = store.queriesOfDay(day, { errorsOnly: true, limit: args.limit });
+              const rows = await store.queriesOfDay(day, { errorsOnly: true, limit: args.limit });
               ctx.emit({ day, errors: rows });
               ctx.say(`Failed queries on ${day}: ${rows.length}${rows.length === args.limit ? ' (limit reached)' : ''}`);
               for (const r of rows) ctx.say(`  ${r.timestamp}  ${r.query_type}  ${Math.round(r.latency_ms)} ms  ${r.error}${r.error_context ? `  ${r.error_context}` : ''}`);
             } finally {
-              store.close();
+              await store.close();
             }
           }),
       )
@@ -255,15 +239,14 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
         (args) =>
           runCommand(args, async () => {
             const ctx = createContext(args);
-            sqliteOnly(ctx, 'monitor rebuild');
-            const store = openMetrics(ctx);
+            const store = await openReader(ctx);
             try {
-              const days = store.rebuildDailySummary();
-              const queries = store.countQueries();
+              const days = await store.rebuildDailySummary(ctx.clock.now());
+              const queries = await store.countQueries();
               ctx.emit({ days, queries });
               ctx.say(`daily_summary rebuilt: ${days} day(s), ${queries} queries`);
             } finally {
-              store.close();
+              await store.close();
             }
           }),
       )

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sharedPostgres, type PostgresServer } from '@web4/local-services';
+import { MetricsReader, MetricsStore } from '@web4/metrics-store';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const roots: string[] = [];
@@ -80,12 +81,54 @@ describe('the monitor and feedback commands on storage.url = postgres://', () =>
     }
   }, 60_000);
 
-  it('monitor errors and monitor rebuild, which read the SQLite file only, refuse with exit 2 instead of reading the wrong records', async () => {
+  it('monitor errors and monitor rebuild print the same on PostgreSQL as on SQLite; rebuild restores an emptied daily_summary', async () => {
     const url = server.createDatabase(`cli_${randomBytes(4).toString('hex')}`);
-    for (const args of [['monitor', 'errors'], ['monitor', 'rebuild']]) {
-      const r = await web4(newRoot(), args, url);
-      expect({ args, code: r.code }).toEqual({ args, code: 2 });
-      expect(r.stderr).toContain('reads the SQLite file only');
+    const lines = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({
+        // Two rows per timestamp: the order of equal timestamps (higher id first) must be the same on both.
+        timestamp: `2026-11-${22 + (i % 3)}T${String(Math.floor(i / 2) % 24).padStart(2, '0')}:00:00Z`,
+        latencyMs: 40 * (i + 1) + 0.4,
+        usedTools: i % 4 === 0,
+        ...(i % 3 !== 1 && i % 2 === 0 ? { error: `timeout ${i}` } : {}),
+      }),
+    );
+    const outputs: Record<string, string[]> = {};
+    for (const [name, storageUrl] of [['sqlite', undefined], ['postgres', url]] as const) {
+      const root = newRoot();
+      writeFileSync(join(root, 'q.jsonl'), lines.join('\n') + '\n');
+      const run = async (args: string[]) => {
+        const r = await web4(root, args, storageUrl);
+        expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: expect.any(Number), stderr: '' });
+        return r;
+      };
+      expect((await run(['monitor', 'import', join(root, 'q.jsonl')])).code).toBe(0);
+      const before = await run(['monitor', 'report', '--days', '7', '--json']);
+      const errors = await run(['monitor', 'errors', '--date', '2026-11-24', '--json']);
+      const errorsText = await run(['monitor', 'errors', '--date', '2026-11-22', '--limit', '3']);
+      expect(errors.code).toBe(0);
+      const rows = JSON.parse(errors.stdout) as { day: string; errors: Array<{ timestamp: string; error: string }> };
+      // Lines 2, 8, 14, 20, 26 fall on the 24th (i % 3 === 2) with an error (even i).
+      expect(rows.errors.map((r) => r.error)).toEqual(['timeout 26', 'timeout 20', 'timeout 14', 'timeout 8', 'timeout 2']);
+      expect(errorsText.stdout).toMatch(/^Failed queries on 2026-11-22: 3 \(limit reached\)\n/);
+      // Empty the rollups behind the reports, then rebuild them from the rows.
+      if (storageUrl) {
+        const reader = await MetricsReader.postgres(storageUrl);
+        await reader.db.deleteFrom('daily_summary').execute();
+        await reader.close();
+      } else {
+        const store = MetricsStore.open(join(root, 'logs/production_metrics.db'));
+        store.file.runNow(store.file.db.deleteFrom('daily_summary'));
+        store.close();
+      }
+      expect(JSON.parse((await run(['monitor', 'report', '--days', '7', '--json'])).stdout).statistics.total.queries).toBe(0);
+      const rebuilt = await run(['monitor', 'rebuild', '--json']);
+      expect(rebuilt.code).toBe(0);
+      expect(JSON.parse(rebuilt.stdout)).toEqual({ days: 3, queries: 30 });
+      const after = await run(['monitor', 'report', '--days', '7', '--json']);
+      expect(JSON.parse(after.stdout).statistics.total.queries).toBe(30);
+      expect(after.stdout).toBe(before.stdout);
+      outputs[name] = [errors.stdout, errorsText.stdout, (await run(['monitor', 'rebuild'])).stdout, after.stdout];
     }
-  }, 60_000);
+    expect(outputs.postgres).toEqual(outputs.sqlite);
+  }, 120_000);
 });
