@@ -5,6 +5,18 @@ import type { QueryRecord } from '../query-record.js';
 export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 export const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/** The median of `reps` timed calls of `fn`, after one untimed warm-up call (ms). */
+export async function timeIt(fn: () => unknown, reps = 7): Promise<number> {
+  await fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
 /**
  * Realistic records over [startMs, startMs + spanMs): a fifth with retrieval, some errors, varied
  * latency, from a seeded generator (the same records each run). `gateway`: also the per-call

@@ -15,7 +15,7 @@ import { MetricsStore } from '../metrics-store.js';
 import { buildMonitoringReport, formatMonitoringReport } from '../monitoring-report.js';
 import { newQueryId } from '../query-id.js';
 import { QueryLogger } from '../query-logger.js';
-import { makeRecords, median, round } from './bench-records.js';
+import { makeRecords, median, round, timeIt } from './bench-records.js';
 import { INSERT_COLUMNS, type QueryRecord, type QueryRow, toQueryRow } from '../query-record.js';
 import { buildQueryTypesReport, formatQueryTypesReport } from '../query-types-report.js';
 
@@ -224,16 +224,6 @@ emit({
   }
   logger.close();
 
-  const timeIt = async (fn: () => unknown, reps = 7): Promise<number> => {
-    await fn();
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await fn();
-      ts.push(performance.now() - t0);
-    }
-    return median(ts);
-  };
   let queries = 0;
   const report = (windowDays: number) => async () => {
     const store = MetricsStore.open(path);

@@ -21,7 +21,7 @@ import { buildMonitoringReport, formatMonitoringReport } from '../monitoring-rep
 import { PostgresFeedbackStore, PostgresMetricsStore } from '../postgres-stores.js';
 import { QueryLogger } from '../query-logger.js';
 import { INSERT_COLUMNS, type QueryRow, toQueryRow } from '../query-record.js';
-import { makeRecords, median, round } from './bench-records.js';
+import { makeRecords, median, round, timeIt } from './bench-records.js';
 import { buildQueryTypesReport, formatQueryTypesReport, readQueryTypesReport } from '../query-types-report.js';
 
 const targets = configSchema.parse({}).monitoring.targets;
@@ -143,16 +143,6 @@ try {
   await sql`analyze`.execute(admin.db);
   await admin.destroy();
 
-  const timeIt = async (fn: () => unknown, reps = 7): Promise<number> => {
-    await fn();
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await fn();
-      ts.push(performance.now() - t0);
-    }
-    return median(ts);
-  };
   const reader = await MetricsReader.postgres(url);
   const feedbackReader = await FeedbackReader.postgres(url);
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
