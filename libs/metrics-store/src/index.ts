@@ -10,8 +10,9 @@ export { LatencyHistogram, RELATIVE_ACCURACY, MIN_TRACKED_MS } from './latency-h
 export * from './query-category.js';
 export { type QueryRecord, type QueryRow, toQueryRow, checkText, MAX_NAME_CHARS } from './query-record.js';
 export { newQueryId } from './query-id.js';
-export { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
-export { MetricsReader, FeedbackReader } from './metrics-reader.js';
+export { MetricsStore, type MetricsStoreOptions, type RecordsChange } from './metrics-store.js';
+export { MetricsReader, FeedbackReader, type RunsReader, type ValidationsReader } from './metrics-reader.js';
+export { RecordsPublisher, type PublishResult } from './records-publisher.js';
 export { dailySummariesQuery, satisfactionQuery } from './report-queries.js';
 export * from './query-logger.js';
 export { PostgresMetricsStore, PostgresFeedbackStore, type QueryWriteResult } from './postgres-stores.js';

@@ -7,6 +7,9 @@ import { metricsMigrations } from './migrations/metrics/index.js';
 import { DailyRollup } from './daily-rollup.js';
 import { INSERT_COLUMNS, type QueryRow } from './query-record.js';
 import { countQueriesQuery, dailySummariesQuery, queriesOfDayQuery, satisfactionOf, satisfactionQuery } from './report-queries.js';
+import { latestValidationsQuery, runIdsQuery, runStepsQuery, validationBeforeQuery, validationsSinceQuery } from './records-queries.js';
+import { toStep, type RunStep } from './run-recorder.js';
+import { toStored, type StoredValidation } from './validation-log.js';
 import { clearDailySummaryQuery, rollupSourceQuery, upsertSummaryQuery } from './write-queries.js';
 import type { FeedbackDatabase } from './schema/feedback-database.js';
 import type { DailySummaryTable, MetricsDatabase, QueryMetricsTable } from './schema/metrics-database.js';
@@ -14,13 +17,31 @@ import type { DailySummaryTable, MetricsDatabase, QueryMetricsTable } from './sc
 /** daily_summary rows per upsert statement of a rebuild (PostgreSQL takes at most 65,535 parameters). */
 const REBUILD_CHUNK = 1000;
 
+/** The run journal, read (nightHistory / readNight in @web4/evening-loop). */
+export interface RunsReader {
+  /** The newest `limit` runs whose id starts with `prefix`, newest first, each with its steps in the order they started. */
+  recentRuns(limit: number, prefix?: string): Promise<Array<{ runId: string; steps: RunStep[] }>>;
+  /** The steps of one run in the order they started (empty when it was never recorded). */
+  runSteps(runId: string): Promise<RunStep[]>;
+}
+
+/** The morning checks, read (morningHistory in @web4/canary-suite, the /metrics gauges). */
+export interface ValidationsReader {
+  /** Validations run at or after `from`, oldest first. */
+  validationsSince(from: Date): Promise<StoredValidation[]>;
+  /** The newest validation run before `before`, if any. */
+  validationBefore(before: Date): Promise<StoredValidation | undefined>;
+  /** The newest `limit` validations, newest first. */
+  latestValidations(limit: number): Promise<StoredValidation[]>;
+}
+
 /**
  * The reports' read path, asynchronous, on either dialect: the same kysely queries
  * (report-queries.ts) through kysely's SqliteDialect over better-sqlite3 or its PostgresDialect
  * over `pg`. Writing stays with `MetricsStore` / `QueryLogger` / `PostgresMetricsStore`, except
  * `monitor rebuild`'s recomputation of daily_summary (rebuildDailySummary).
  */
-export class MetricsReader {
+export class MetricsReader implements RunsReader, ValidationsReader {
   private constructor(
     readonly dialect: StorageDialect,
     readonly db: Kysely<MetricsDatabase>,
@@ -52,6 +73,29 @@ export class MetricsReader {
   /** Raw rows of one day, newest first, at most `limit` (MetricsStore.queriesOfDay): `monitor errors`. */
   async queriesOfDay(day: string, options: { errorsOnly?: boolean; limit?: number } = {}): Promise<Selectable<QueryMetricsTable>[]> {
     return queriesOfDayQuery(this.db, day, options).execute();
+  }
+
+  async recentRuns(limit: number, prefix?: string): Promise<Array<{ runId: string; steps: RunStep[] }>> {
+    const ids = (await runIdsQuery(this.db, limit, prefix).execute()).map((r) => r.run_id);
+    const byRun = new Map<string, RunStep[]>(ids.map((id) => [id, []]));
+    for (const row of await runStepsQuery(this.db, ids).execute()) byRun.get(row.run_id)?.push(toStep(row));
+    return ids.map((runId) => ({ runId, steps: byRun.get(runId)! }));
+  }
+
+  async runSteps(runId: string): Promise<RunStep[]> {
+    return (await runStepsQuery(this.db, [runId]).execute()).map(toStep);
+  }
+
+  async validationsSince(from: Date): Promise<StoredValidation[]> {
+    return (await validationsSinceQuery(this.db, from).execute()).map(toStored);
+  }
+
+  async validationBefore(before: Date): Promise<StoredValidation | undefined> {
+    return (await validationBeforeQuery(this.db, before).execute()).map(toStored)[0];
+  }
+
+  async latestValidations(limit: number): Promise<StoredValidation[]> {
+    return (await latestValidationsQuery(this.db, limit).execute()).map(toStored);
   }
 
   async countQueries(): Promise<number> {

@@ -31,6 +31,9 @@ export interface MetricsStoreOptions extends SqliteFileOptions {
   clock?: Clock;
 }
 
+/** What changed in the run journal or the validations (MetricsStore.onChange). */
+export type RecordsChange = { kind: 'run'; runId: string } | { kind: 'validation' };
+
 /**
  * `logs/production_metrics.db`: raw query rows, their daily rollups, and the run and
  * validation records of the nightly and morning jobs.
@@ -48,14 +51,15 @@ export class MetricsStore {
   private readSummaryHistogram?: BetterSqlite3.Statement;
   private upsertSummary?: BetterSqlite3.Statement;
   private duplicates = 0;
+  private readonly listeners = new Set<(change: RecordsChange) => void>();
 
   private constructor(
     readonly file: SqliteFile<MetricsDatabase>,
     options: MetricsStoreOptions,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.runs = new RunRecorder(file, this.clock);
-    this.validations = new ValidationLog(file, this.clock);
+    this.runs = new RunRecorder(file, this.clock, (runId) => this.emit({ kind: 'run', runId }));
+    this.validations = new ValidationLog(file, this.clock, () => this.emit({ kind: 'validation' }));
     this.models = new ModelRegistryStore(file, this.clock);
     this.locks = new RunLocks(file, this.clock);
   }
@@ -66,6 +70,25 @@ export class MetricsStore {
 
   get path(): string {
     return this.file.path;
+  }
+
+  /**
+   * Be told after each write to the run journal or the validations (RecordsPublisher). A
+   * listener must not throw; one that does is ignored, never the write. Returns the unsubscriber.
+   */
+  onChange(listener: (change: RecordsChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: RecordsChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure is its own (it was told not to throw): the row is written.
+      }
+    }
   }
 
   /**

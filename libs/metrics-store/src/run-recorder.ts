@@ -1,5 +1,6 @@
 import { type Clock, InputError } from '@web4/core';
-import { sql, type Compilable, type Selectable } from 'kysely';
+import type { Compilable, Selectable } from 'kysely';
+import { runIdsQuery, runStepsQuery } from './records-queries.js';
 import type { MetricsDatabase, RunsTable } from './schema/metrics-database.js';
 import type { SqliteFile } from './sqlite-file.js';
 import { toStorageError } from './storage-error.js';
@@ -25,6 +26,8 @@ export class RunRecorder {
   constructor(
     private readonly file: SqliteFile<MetricsDatabase>,
     private readonly clock: Clock,
+    /** Called with the run id after each write (RecordsPublisher listens through MetricsStore.onChange). */
+    private readonly changed: (runId: string) => void = () => {},
   ) {}
 
   start(runId: string, step: string, details: Record<string, unknown> = {}): void {
@@ -40,6 +43,7 @@ export class RunRecorder {
         ),
       `record start of ${runId}/${step}`,
     );
+    this.changed(runId);
   }
 
   finish(runId: string, step: string, status: Exclude<StepStatus, 'running'>, details?: Record<string, unknown>): void {
@@ -55,6 +59,7 @@ export class RunRecorder {
         .where('step', '=', step),
       `record end of ${runId}/${step}`,
     );
+    this.changed(runId);
   }
 
   /** Merge facts into a step's details without changing its status (e.g. the pid of a child it started). */
@@ -69,18 +74,17 @@ export class RunRecorder {
         .where('step', '=', step),
       `record details of ${runId}/${step}`,
     );
+    this.changed(runId);
   }
 
   /** Run ids, newest first (by when their first step was recorded); `prefix` selects a kind of run. */
   runIds(limit = 50, prefix?: string): string[] {
-    let q = this.file.db.selectFrom('runs').select((eb) => ['run_id', eb.fn.min('id').as('first')]).groupBy('run_id');
-    if (prefix) q = q.where(sql<string>`substr(run_id, 1, ${prefix.length})`, '=', prefix);
-    return this.read(q.orderBy('first', 'desc').limit(limit)).map((r) => r.run_id);
+    return this.read(runIdsQuery(this.file.db, limit, prefix)).map((r) => r.run_id);
   }
 
   /** Steps of one run in the order they started. */
   steps(runId: string): RunStep[] {
-    return this.read(this.file.db.selectFrom('runs').selectAll().where('run_id', '=', runId).orderBy('id')).map(toStep);
+    return this.read(runStepsQuery(this.file.db, [runId])).map(toStep);
   }
 
   /** The most recently started run, or undefined when none was recorded. */
@@ -105,7 +109,7 @@ export class RunRecorder {
   }
 }
 
-function toStep(row: Selectable<RunsTable>): RunStep {
+export function toStep(row: Selectable<RunsTable>): RunStep {
   return {
     runId: row.run_id,
     step: row.step,

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { type Clock, InputError } from '@web4/core';
 import type { Compilable, Selectable } from 'kysely';
+import { latestValidationsQuery, validationBeforeQuery, validationsSinceQuery } from './records-queries.js';
 import type { MetricsDatabase, ValidationsTable } from './schema/metrics-database.js';
 import type { SqliteFile } from './sqlite-file.js';
 import { toStorageError } from './storage-error.js';
@@ -28,6 +30,8 @@ export class ValidationLog {
   constructor(
     private readonly file: SqliteFile<MetricsDatabase>,
     private readonly clock: Clock,
+    /** Called after each recorded validation (RecordsPublisher listens through MetricsStore.onChange). */
+    private readonly changed: () => void = () => {},
   ) {}
 
   record(result: ValidationResult): number {
@@ -35,6 +39,7 @@ export class ValidationLog {
     if (!Number.isInteger(result.totalCases) || !Number.isInteger(result.passedCases) || result.passedCases < 0 || result.passedCases > result.totalCases) {
       throw new InputError(`passedCases (${result.passedCases}) must be a whole number between 0 and totalCases (${result.totalCases}).`);
     }
+    let id: number;
     try {
       const out = this.file.runNow(
         this.file.db.insertInto('validations').values({
@@ -47,27 +52,30 @@ export class ValidationLog {
           details: JSON.stringify(result.details ?? {}),
           model_version: result.modelVersion ?? null,
           model_digest: result.modelDigest ?? null,
+          uid: randomUUID(),
         }),
       );
-      return Number(out.lastInsertRowid);
+      id = Number(out.lastInsertRowid);
     } catch (error) {
       throw toStorageError(error, this.file.path, 'record a validation');
     }
+    this.changed();
+    return id;
   }
 
-  /** The newest `limit` validations, newest first. */
+  /** The `limit` validations recorded last, newest first. */
   latest(limit = 10): StoredValidation[] {
-    return this.read(this.file.db.selectFrom('validations').selectAll().orderBy('id', 'desc').limit(limit)).map(toStored);
+    return this.read(latestValidationsQuery(this.file.db, limit)).map(toStored);
   }
 
   /** Validations run at or after `from`, oldest first. */
   since(from: Date): StoredValidation[] {
-    return this.read(this.file.db.selectFrom('validations').selectAll().where('run_at', '>=', from.toISOString()).orderBy('run_at').orderBy('id')).map(toStored);
+    return this.read(validationsSinceQuery(this.file.db, from)).map(toStored);
   }
 
   /** The newest validation run before `before`, if any. */
   lastBefore(before: Date): StoredValidation | undefined {
-    return this.read(this.file.db.selectFrom('validations').selectAll().where('run_at', '<', before.toISOString()).orderBy('run_at', 'desc').orderBy('id', 'desc').limit(1)).map(toStored)[0];
+    return this.read(validationBeforeQuery(this.file.db, before)).map(toStored)[0];
   }
 
   private read<R>(query: Compilable<R>): R[] {
@@ -79,7 +87,7 @@ export class ValidationLog {
   }
 }
 
-function toStored(row: Selectable<ValidationsTable>): StoredValidation {
+export function toStored(row: Selectable<ValidationsTable>): StoredValidation {
   return {
     id: row.id,
     runAt: row.run_at,

@@ -285,7 +285,7 @@ describe('web4 storage copy --to postgres://…', () => {
     const url = newDatabase();
     const run = await web4(old, ['storage', 'copy', '--to', url]);
     expect(run.code, run.stderr).toBe(3);
-    expect(run.stderr).toContain('is at schema version 7, not the newest (8): the copy takes files on the newest version only. Nothing was changed.');
+    expect(run.stderr).toContain('is at schema version 7, not the newest (9): the copy takes files on the newest version only. Nothing was changed.');
     expect(run.stderr).toContain('web4 storage migrate');
     expect(await snapshot(url)).toEqual({});
   });

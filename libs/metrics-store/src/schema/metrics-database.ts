@@ -124,6 +124,8 @@ export interface ValidationsTable {
   model_version: ColumnType<string | null, string | null | undefined, string | null>;
   /** Ollama digest of the model asked. */
   model_digest: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A random UUID made where the check ran (migration 9): what publishing to PostgreSQL keys on; null for older rows until published. */
+  uid: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Every adapter the nightly loop trained (libs/rollback's registry): one immutable version each. */

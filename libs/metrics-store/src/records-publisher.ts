@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { type Logger, silentLogger, type Web4Config } from '@web4/core';
+import { PostgresDatabase, redactUrl, storageTarget, toPostgresError } from '@web4/storage';
+import type { Kysely, Selectable } from 'kysely';
+import type { MetricsStore } from './metrics-store.js';
+import { metricsMigrations } from './migrations/metrics/index.js';
+import { insertValidationsQuery, runStepsQuery, upsertRunStepsQuery, type RunRowValues, type ValidationRowValues } from './records-queries.js';
+import type { MetricsDatabase, RunsTable, ValidationsTable } from './schema/metrics-database.js';
+
+/** Rows per statement (PostgreSQL takes at most 65,535 parameters; a runs row has 6, a validation 11). */
+const CHUNK = 1000;
+
+export interface PublishResult {
+  /** Run-journal rows written (new, or changed since they were last published). */
+  runs: number;
+  /** Validations written (new to the database). */
+  validations: number;
+}
+
+/**
+ * Publishes a state root's run journal (`runs`) and morning checks (`validations`) into the
+ * PostgreSQL database of `storage.url`, where every machine's dashboard, `/metrics`,
+ * `web4 evening history` and `web4 validate --history` read them (MetricsReader).
+ *
+ * The nightly loop and the morning check keep writing their SQLite file first, synchronously:
+ * the journal is what a crashed night resumes from, and a night must not stop because the
+ * shared database is unreachable. Each write is published within moments (the store tells the
+ * publisher through MetricsStore.onChange; publishing runs in the background, one at a time).
+ * A publish that fails is logged once and retried at the next write, and `close()` tries once
+ * more; nothing is lost, since the rows stay in the file and the first publish of every process
+ * reconciles the whole file with the database. Idempotent: run steps are upserted by
+ * (run_id, step), validations inserted by their uid.
+ */
+export class RecordsPublisher {
+  private database: Promise<PostgresDatabase<MetricsDatabase>> | undefined;
+  private readonly touchedRuns = new Set<string>();
+  private validationsChanged = false;
+  private reconciled = false;
+  private inFlight: Promise<void> | undefined;
+  private again = false;
+  private failing = false;
+  private closed = false;
+  private readonly unsubscribe: () => void;
+  /** The error of the last publish that failed (cleared by one that succeeds). */
+  lastError: unknown;
+
+  constructor(
+    private readonly store: MetricsStore,
+    readonly url: string,
+    private readonly logger: Logger = silentLogger(),
+  ) {
+    this.unsubscribe = store.onChange((change) => {
+      if (change.kind === 'run') this.touchedRuns.add(change.runId);
+      else this.validationsChanged = true;
+      this.schedule();
+    });
+  }
+
+  /** A publisher when storage.url names PostgreSQL; undefined for the SQLite default (nothing to publish). */
+  static forConfig(config: Pick<Web4Config, 'storage'>, store: MetricsStore, logger?: Logger): RecordsPublisher | undefined {
+    const target = storageTarget(config);
+    return target.dialect === 'postgres' ? new RecordsPublisher(store, target.url, logger) : undefined;
+  }
+
+  /** Publish in the background (coalesced: one publish at a time, one more if rows changed meanwhile). Never throws. */
+  schedule(): void {
+    if (this.closed) return;
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = this.drain().finally(() => (this.inFlight = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.publishNow();
+      } catch {
+        return; // logged by publishNow; the next write or close() retries
+      }
+    } while (this.again);
+  }
+
+  /** Publish what is not in the database yet, now. Throws (a ConfigError naming storage.url) when PostgreSQL cannot take it. */
+  async publishNow(): Promise<PublishResult> {
+    const runIds = [...this.touchedRuns];
+    const full = !this.reconciled;
+    const validations = full || this.validationsChanged;
+    this.touchedRuns.clear();
+    this.validationsChanged = false;
+    try {
+      const db = (await this.connect()).db;
+      const result = { runs: full ? await this.reconcileRuns(db) : await this.publishRuns(db, runIds), validations: validations ? await this.publishValidations(db) : 0 };
+      this.reconciled = true;
+      if (this.failing) this.logger.info(`Published the run journal and morning checks to ${this.displayUrl} again.`);
+      this.failing = false;
+      this.lastError = undefined;
+      return result;
+    } catch (error) {
+      for (const id of runIds) this.touchedRuns.add(id);
+      if (validations) this.validationsChanged = true;
+      const failure = toPostgresError(error, this.url, 'publish the run journal and morning checks');
+      this.lastError = failure;
+      if (!this.failing) {
+        this.logger.warn(`Could not publish to PostgreSQL: ${(failure as Error).message} They stay in ${this.store.path} and are published at the next write or run.`);
+      }
+      this.failing = true;
+      throw failure;
+    }
+  }
+
+  /** Wait for the publish in flight, try once more if anything written is left unpublished, and disconnect. Never throws. */
+  async close(): Promise<PublishResult | undefined> {
+    if (this.closed) return undefined;
+    this.closed = true;
+    this.unsubscribe();
+    await this.inFlight;
+    let result: PublishResult | undefined;
+    if (this.touchedRuns.size > 0 || this.validationsChanged) {
+      result = await this.publishNow().catch(() => undefined);
+    }
+    const database = this.database;
+    this.database = undefined;
+    await (await database?.catch(() => undefined))?.destroy();
+    return result;
+  }
+
+  private get displayUrl(): string {
+    return redactUrl(this.url);
+  }
+
+  private connect(): Promise<PostgresDatabase<MetricsDatabase>> {
+    this.database ??= PostgresDatabase.open<MetricsDatabase>(this.url, metricsMigrations, { schema: 'metrics', label: 'metrics', poolMax: 1 }).catch((error: unknown) => {
+      this.database = undefined;
+      throw error;
+    });
+    return this.database;
+  }
+
+  /** Every step of the runs just written, as the file has them now. */
+  private async publishRuns(db: Kysely<MetricsDatabase>, runIds: readonly string[]): Promise<number> {
+    if (runIds.length === 0) return 0;
+    const rows = this.store.file.allNow(runStepsQuery(this.store.file.db, runIds)).map(runValues);
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += CHUNK) await upsertRunStepsQuery(trx, rows.slice(i, i + CHUNK)).execute();
+    });
+    return rows.length;
+  }
+
+  /** The whole journal against the database: rows missing there or different are written, in the file's order. */
+  private async reconcileRuns(db: Kysely<MetricsDatabase>): Promise<number> {
+    const local = this.store.file.allNow(this.store.file.db.selectFrom('runs').selectAll().orderBy('id')).map(runValues);
+    const stored = new Map<string, string>();
+    const ids = [...new Set(local.map((r) => r.run_id))];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      for (const r of await runStepsQuery(db, ids.slice(i, i + CHUNK)).execute()) stored.set(runKey(r), runFingerprint(runValues(r)));
+    }
+    const changed = local.filter((r) => stored.get(runKey(r)) !== runFingerprint(r));
+    if (changed.length === 0) return 0;
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < changed.length; i += CHUNK) await upsertRunStepsQuery(trx, changed.slice(i, i + CHUNK)).execute();
+    });
+    return changed.length;
+  }
+
+  /**
+   * The file's validations whose uid the database lacks. A row from before uids (migration 9) gets
+   * one in the file first; if `web4 storage copy` already carried it over (without a uid), the
+   * copy there takes the same uid instead of a second row being added.
+   */
+  private async publishValidations(db: Kysely<MetricsDatabase>): Promise<number> {
+    const file = this.store.file;
+    for (const row of file.allNow(file.db.selectFrom('validations').select('id').where('uid', 'is', null))) {
+      file.runNow(file.db.updateTable('validations').set({ uid: randomUUID() }).where('id', '=', row.id).where('uid', 'is', null));
+    }
+    const local = file.allNow(file.db.selectFrom('validations').selectAll().orderBy('id'));
+    const present = new Set<string>();
+    for (let i = 0; i < local.length; i += CHUNK) {
+      const uids = local.slice(i, i + CHUNK).map((r) => r.uid!);
+      for (const r of await db.selectFrom('validations').select('uid').where('uid', 'in', uids).execute()) present.add(r.uid!);
+    }
+    const missing = local.filter((r) => !present.has(r.uid!)).map(validationValues);
+    if (missing.length === 0) return 0;
+    let inserted = 0;
+    await db.transaction().execute(async (trx) => {
+      const fresh: ValidationRowValues[] = [];
+      for (const v of missing) {
+        const adopted = await trx
+          .updateTable('validations')
+          .set({ uid: v.uid })
+          .where('id', '=', (eb) => eb.selectFrom('validations').select((s) => s.fn.min('id').as('id')).where('uid', 'is', null).where('run_at', '=', v.run_at).where('model', '=', v.model))
+          .executeTakeFirst();
+        if (Number(adopted.numUpdatedRows) === 0) fresh.push(v);
+      }
+      for (let i = 0; i < fresh.length; i += CHUNK) {
+        const out = await insertValidationsQuery(trx, fresh.slice(i, i + CHUNK)).executeTakeFirst();
+        inserted += Number(out.numInsertedOrUpdatedRows ?? 0);
+      }
+    });
+    return inserted;
+  }
+}
+
+function runValues(r: Selectable<RunsTable>): RunRowValues {
+  return { run_id: r.run_id, step: r.step, status: r.status, started_at: r.started_at, finished_at: r.finished_at, details: r.details };
+}
+
+const runKey = (r: Pick<RunRowValues, 'run_id' | 'step'>) => `${r.run_id}\u0000${r.step}`;
+const runFingerprint = (r: RunRowValues) => JSON.stringify([r.status, r.started_at, r.finished_at, r.details]);
+
+function validationValues(r: Selectable<ValidationsTable>): ValidationRowValues {
+  const { id: _id, ...values } = r;
+  return values;
+}
