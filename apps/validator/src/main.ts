@@ -1,7 +1,7 @@
 import { formatMorningHistory, formatMorningSummary, formatQueryLine, morningHistory, validateServedModel } from '@web4/canary-suite';
 import { createLogger, FixedClock, isWeb4Error, loadConfig, resolvePaths, systemClock } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
-import { MetricsStore } from '@web4/metrics-store';
+import { MetricsReader } from '@web4/metrics-store';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -36,13 +36,14 @@ async function run(args: Args): Promise<number> {
     if (args.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
   };
   if (args.history) {
-    const store = MetricsStore.open(paths.metricsDb, { clock });
+    // Where storage.url says: with PostgreSQL, the checks every state root published there.
+    const reader = await MetricsReader.open(config, paths);
     try {
-      const days = morningHistory(store.validations, { days: args.days, now: clock.now() });
+      const days = await morningHistory(reader, { days: args.days, now: clock.now() });
       json({ days: args.days, alertDropPct: config.validation.alertDropPct, history: days });
       for (const line of formatMorningHistory(days)) out(line);
     } finally {
-      store.close();
+      await reader.close();
     }
     return 0;
   }

@@ -1,5 +1,5 @@
 import { isoDay } from '@web4/core';
-import type { StoredValidation, ValidationLog } from '@web4/metrics-store';
+import type { StoredValidation, ValidationsReader } from '@web4/metrics-store';
 
 /** One morning of the trend: the day's last check, against the last check of an earlier day. */
 export interface MorningDay {
@@ -54,16 +54,16 @@ export function compareChecks(now: StoredValidation, before: StoredValidation | 
  * first: each day's last check, compared with the last check of the day before it (which may
  * lie before the window).
  */
-export function morningHistory(log: ValidationLog, o: { days: number; now: Date }): MorningDay[] {
+export async function morningHistory(reader: Pick<ValidationsReader, 'validationsSince' | 'validationBefore'>, o: { days: number; now: Date }): Promise<MorningDay[]> {
   if (!Number.isInteger(o.days) || o.days < 1) throw new RangeError(`days must be a whole number ≥ 1, got ${o.days}`);
   const from = new Date(`${isoDay(o.now)}T00:00:00.000Z`);
   from.setUTCDate(from.getUTCDate() - (o.days - 1));
   const byDay = new Map<string, StoredValidation[]>();
-  for (const v of log.since(from)) {
+  for (const v of await reader.validationsSince(from)) {
     const day = isoDay(new Date(v.runAt));
     byDay.set(day, [...(byDay.get(day) ?? []), v]);
   }
-  let before = log.lastBefore(from);
+  let before = await reader.validationBefore(from);
   const out: MorningDay[] = [];
   for (const [day, runs] of [...byDay].sort(([x], [y]) => x.localeCompare(y))) {
     const last = runs.at(-1)!;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWebhookReceiver, type WebhookReceiver } from '@web4/alerting/test-support';
 import { FixedClock, loadConfig, resolvePaths, type Web4Config } from '@web4/core';
-import { MetricsStore } from '@web4/metrics-store';
+import { MetricsReader, MetricsStore } from '@web4/metrics-store';
 import { Ollama } from 'ollama';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatMorningHistory, morningHistory } from './morning-history.js';
@@ -118,9 +118,9 @@ describe('the morning check over three mornings and two versions (real Ollama, r
     expect(text).toContain(`Flipped from pass to fail: ${day3.result.trend.flipped.join(', ')}`);
     expect(readFileSync(join(root, 'logs', 'alerts.log'), 'utf8')).toContain('"level":"warn"');
 
-    const store = MetricsStore.open(resolvePaths(config).metricsDb);
+    const store = MetricsReader.sqlite(resolvePaths(config).metricsDb);
     try {
-      const history = morningHistory(store.validations, { days: 7, now: new Date('2026-11-30T12:00:00Z') });
+      const history = await morningHistory(store, { days: 7, now: new Date('2026-11-30T12:00:00Z') });
       expect(history.map((d) => [d.day, d.modelVersion, d.passRatePct, d.changePct])).toEqual([
         ['2026-11-28', V1, 100, null],
         ['2026-11-29', V1, 100, 0],
@@ -131,9 +131,9 @@ describe('the morning check over three mornings and two versions (real Ollama, r
       expect(lines[3]).toMatch(new RegExp(`^2026-11-30 .*−\\d+\\.\\d pt +${V2} \\([0-9a-f]{12}\\) +⚠️ [01]/3$`));
       expect(lines[4]).toBe(`            pass → fail since 2026-11-29: ${day3.result.trend.flipped.join(', ')}`);
       // Only the days in the window; the day before it is still the first day's comparison.
-      expect(morningHistory(store.validations, { days: 1, now: new Date('2026-11-30T12:00:00Z') }).map((d) => [d.day, d.previousDay])).toEqual([['2026-11-30', '2026-11-29']]);
+      expect((await morningHistory(store, { days: 1, now: new Date('2026-11-30T12:00:00Z') })).map((d) => [d.day, d.previousDay])).toEqual([['2026-11-30', '2026-11-29']]);
     } finally {
-      store.close();
+      await store.close();
     }
   }, 600_000);
 });

@@ -1,6 +1,6 @@
 import { type Alerter, type DeliveryReport, alerterFromConfig } from '@web4/alerting';
 import { type Clock, isoDay, type Logger, resolvePaths, resolveStatePath, systemClock, type Web4Config } from '@web4/core';
-import { BASE_VERSION, MetricsStore, type StoredValidation } from '@web4/metrics-store';
+import { BASE_VERSION, MetricsStore, RecordsPublisher, type StoredValidation } from '@web4/metrics-store';
 import { loadCaseFile } from './case-file.js';
 import { compareChecks, type MorningDay } from './morning-history.js';
 import { ollamaAnswerer } from './ollama-answerer.js';
@@ -72,6 +72,8 @@ export async function validateServedModel(config: Web4Config, options: MorningVa
   let alert: MorningValidation['alert'];
   if (!unreachable) {
     const store = MetricsStore.open(paths.metricsDb, { clock });
+    // storage.url = postgres://…: the row is published there too, for every machine's readers.
+    const publisher = RecordsPublisher.forConfig(config, store, options.logger);
     let previous: StoredValidation | undefined;
     let stored: StoredValidation | undefined;
     try {
@@ -95,6 +97,7 @@ export async function validateServedModel(config: Web4Config, options: MorningVa
       previous = store.validations.lastBefore(new Date(`${isoDay(runAt)}T00:00:00.000Z`));
       stored = store.validations.latest(1)[0];
     } finally {
+      await publisher?.close();
       store.close();
     }
     trend = compareChecks(stored!, previous);

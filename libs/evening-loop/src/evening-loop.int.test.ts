@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRetentionSet } from './night-data.js';
 import { nightHistory } from './night-records.js';
+import { MetricsReader } from '@web4/metrics-store';
 import { dayIds, nightState } from './test-support/invariants.js';
 import { tinyNight, type TinyNight } from './test-support/tiny-night.js';
 
@@ -114,7 +115,9 @@ describe('EveningLoop on the tiny model', () => {
     expect(t.store().models.version(out.version!)!.parentVersion).toBe(v1);
     // v1's retention loss on the same (full, frozen) set was measured in night 2, where v1 was production.
     expect(readFileSync(out.logFile!, 'utf8')).toMatch(/Production's retention loss \d\.\d{4} is the one measured in night night_20261121_220000/);
-    const history = nightHistory(t.store(), 10);
+    const reader = MetricsReader.sqlite(t.paths().metricsDb);
+    const history = await nightHistory(reader, 10);
+    await reader.close();
     expect(history.map((h) => h.status)).toEqual(['complete', 'nothing', 'complete', 'complete']);
   }, 300_000);
 });

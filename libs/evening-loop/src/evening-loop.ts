@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Clock, EXIT_CODES, fileStamp, isoDay, RunningClock } from '@web4/core';
-import { MetricsStore, type RunStep } from '@web4/metrics-store';
+import { MetricsStore, RecordsPublisher, type RunStep } from '@web4/metrics-store';
 import type { RagStack } from '@web4/rag-tiers';
 import { AdapterRegistry, versionDir, versionOfStamp } from '@web4/rollback';
 import { removePartialOutputs } from '@web4/trainer-bridge';
@@ -25,6 +25,7 @@ export class EveningLoop {
   private readonly clock: Clock;
   private readonly log: EveningLog;
   private store: MetricsStore | undefined;
+  private publisher: RecordsPublisher | undefined;
   private ragStack: Promise<RagStack> | undefined;
 
   constructor(private readonly o: EveningLoopOptions) {
@@ -135,7 +136,11 @@ export class EveningLoop {
   }
 
   private openStore(): MetricsStore {
-    this.store ??= MetricsStore.open(this.o.paths.metricsDb, { clock: this.clock, busyTimeoutMs: this.o.config.monitoring.busyTimeoutMs });
+    if (!this.store) {
+      this.store = MetricsStore.open(this.o.paths.metricsDb, { clock: this.clock, busyTimeoutMs: this.o.config.monitoring.busyTimeoutMs });
+      // storage.url = postgres://…: the journal is published there as it is written (the file stays what a night resumes from).
+      this.publisher = RecordsPublisher.forConfig(this.o.config, this.store, this.log.logger);
+    }
     return this.store;
   }
 
@@ -151,6 +156,9 @@ export class EveningLoop {
     const rag = this.ragStack;
     this.ragStack = undefined;
     await (await rag?.catch(() => undefined))?.close();
+    const publisher = this.publisher;
+    this.publisher = undefined;
+    await publisher?.close();
     this.store?.close();
     this.store = undefined;
   }

@@ -1,5 +1,5 @@
 import type { GateResult } from '@web4/canary-suite';
-import type { MetricsStore, RunStep } from '@web4/metrics-store';
+import type { RunsReader, RunStep } from '@web4/metrics-store';
 import { NIGHT_ROW, NIGHT_STEPS, type NightStatus } from './night-plan.js';
 import type { LossFigures } from './night-summary.js';
 
@@ -29,8 +29,13 @@ export interface NightRecord {
   steps: Array<Pick<RunStep, 'step' | 'status' | 'startedAt' | 'finishedAt'> & { seconds: number | null }>;
 }
 
-export function readNight(store: MetricsStore, runId: string): NightRecord | undefined {
-  const steps = store.runs.steps(runId);
+/** One night from its run id, where storage.url says (MetricsReader); undefined when there is no such night. */
+export async function readNight(reader: RunsReader, runId: string): Promise<NightRecord | undefined> {
+  return nightRecord(runId, await reader.runSteps(runId));
+}
+
+/** A night from the rows of its run (in the order they started); undefined when they hold no night. */
+export function nightRecord(runId: string, steps: readonly RunStep[]): NightRecord | undefined {
   const row = steps.find((s) => s.step === NIGHT_ROW);
   if (!row) return undefined;
   const get = (name: string) => steps.find((s) => s.step === name);
@@ -70,11 +75,8 @@ export function readNight(store: MetricsStore, runId: string): NightRecord | und
 }
 
 /** The newest nights first. */
-export function nightHistory(store: MetricsStore, limit = 10): NightRecord[] {
-  return store.runs
-    .runIds(limit, 'night_')
-    .map((id) => readNight(store, id))
-    .filter((r): r is NightRecord => r !== undefined);
+export async function nightHistory(reader: RunsReader, limit = 10): Promise<NightRecord[]> {
+  return (await reader.recentRuns(limit, 'night_')).map((r) => nightRecord(r.runId, r.steps)).filter((r): r is NightRecord => r !== undefined);
 }
 
 function num(v: unknown): number | null {

@@ -1,7 +1,7 @@
 import { compareChecks } from '@web4/canary-suite';
 import { type Clock, isoDay, type Logger, type StatePaths, systemClock, type Web4Config } from '@web4/core';
 import { type NightRecord, type NightStatus, nightHistory } from '@web4/evening-loop';
-import { categorize, FeedbackReader, MetricsStore, type Satisfaction, type StoredValidation } from '@web4/metrics-store';
+import { categorize, FeedbackReader, MetricsReader, type Satisfaction, type StoredValidation } from '@web4/metrics-store';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FeedbackEvent, GatewayEndpoint, GatewayObserver, GatewayQueryEvent, RouteHandler, TierName } from './types.js';
 
@@ -37,10 +37,10 @@ export interface GatewayMetricsOptions {
    */
   paths?: Pick<StatePaths, 'metricsDb' | 'feedbackDb'>;
   /**
-   * Where the feedback records are (`storage.url`: the SQLite file paths.feedbackDb, or the
-   * feedback schema of a PostgreSQL database): the satisfaction gauges read them there, as
-   * `web4 feedback rate` does. Without it they read paths.feedbackDb. The last night and the last
-   * morning check come from the runs and validations tables, which stay in paths.metricsDb.
+   * Where the records are (`storage.url`: the state root's SQLite files, or the metrics and
+   * feedback schemas of a PostgreSQL database, where every state root publishes its nights and
+   * morning checks): the gauges read them there, as `web4 feedback rate`, `evening history` and
+   * `validate --history` do. Without it they read paths.metricsDb and paths.feedbackDb.
    */
   config?: Pick<Web4Config, 'storage' | 'monitoring'>;
   clock?: Clock;
@@ -95,7 +95,7 @@ export class GatewayMetrics implements GatewayObserver {
   private readonly routes = new BoundedLabel(40);
   private readonly provider: string;
   private readonly stateCacheMs: number;
-  private stores: { metrics: MetricsStore; feedback: FeedbackReader } | undefined;
+  private stores: { metrics: MetricsReader; feedback: FeedbackReader } | undefined;
   private cached: { at: number; snapshot: StateSnapshot } | undefined;
   /** The read in flight: the gauges of one scrape collect concurrently and share it. */
   private reading: Promise<StateSnapshot> | undefined;
@@ -279,7 +279,7 @@ export class GatewayMetrics implements GatewayObserver {
     this.cached = undefined;
     if (!stores) return;
     try {
-      stores.metrics.close();
+      await stores.metrics.close();
     } finally {
       await stores.feedback.close();
     }
@@ -289,13 +289,13 @@ export class GatewayMetrics implements GatewayObserver {
     const paths = this.options.paths;
     if (!paths) return { night: null, morning: null, satisfaction: null, ok: true };
     try {
-      this.stores ??= await openStores(paths, this.options.config, this.clock);
+      this.stores ??= await openStores(paths, this.options.config);
       const { metrics, feedback } = this.stores;
-      const night = nightHistory(metrics, 1)[0] ?? null;
-      const latest = metrics.validations.latest(1)[0];
+      const night = (await nightHistory(metrics, 1))[0] ?? null;
+      const latest = (await metrics.latestValidations(1))[0];
       let morning: StateSnapshot['morning'] = null;
       if (latest) {
-        const before = metrics.validations.lastBefore(new Date(`${isoDay(new Date(latest.runAt))}T00:00:00.000Z`));
+        const before = await metrics.validationBefore(new Date(`${isoDay(new Date(latest.runAt))}T00:00:00.000Z`));
         morning = { latest, changePoints: compareChecks(latest, before).changePct };
       }
       const to = this.clock.now();
@@ -336,7 +336,7 @@ export class GatewayMetrics implements GatewayObserver {
       });
     };
 
-    gauge('web4_state_read_up', '1 when the last read of the state root (runs and validations in production_metrics.db; the feedback records where storage.url says) succeeded, else 0.', [], (put, s) => put(s.ok ? 1 : 0));
+    gauge('web4_state_read_up', '1 when the last read of the records (runs, validations and feedback, where storage.url says) succeeded, else 0.', [], (put, s) => put(s.ok ? 1 : 0));
 
     // The last night (evening-loop's record in the runs table).
     gauge(
@@ -414,17 +414,16 @@ class StateGauge extends Gauge<string> {
   }
 }
 
-/** Runs and validations from the SQLite file; the feedback records where storage.url says (the file without a config). */
+/** The runs, validations and feedback records where storage.url says (the state root's files without a config). */
 async function openStores(
   paths: Pick<StatePaths, 'metricsDb' | 'feedbackDb'>,
   config: Pick<Web4Config, 'storage' | 'monitoring'> | undefined,
-  clock: Clock,
-): Promise<{ metrics: MetricsStore; feedback: FeedbackReader }> {
-  const metrics = MetricsStore.open(paths.metricsDb, { clock, ...(config ? { busyTimeoutMs: config.monitoring.busyTimeoutMs } : {}) });
+): Promise<{ metrics: MetricsReader; feedback: FeedbackReader }> {
+  const metrics = await (config ? MetricsReader.open(config, paths) : MetricsReader.sqlite(paths.metricsDb));
   try {
     return { metrics, feedback: await (config ? FeedbackReader.open(config, paths) : FeedbackReader.sqlite(paths.feedbackDb)) };
   } catch (error) {
-    metrics.close();
+    await metrics.close();
     throw error;
   }
 }

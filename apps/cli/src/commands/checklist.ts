@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AdapterRegistry, OllamaModels } from '@web4/rollback';
 import { EXIT_CODES, addDays, atLeast, isoDay, isWeb4Error, resolveStatePath, utcMidnight, type StatePaths, type Web4Config } from '@web4/core';
-import { MetricsStore, FeedbackStore, BASE_VERSION, buildMonitoringReport, buildQueryTypesReport } from '@web4/metrics-store';
+import { MetricsReader, MetricsStore, FeedbackStore, BASE_VERSION, buildMonitoringReport, buildQueryTypesReport } from '@web4/metrics-store';
 import { repoRoot, servicesFromConfig } from '@web4/local-services';
 import { Crontab, beginMarker, endMarker, findRepoRoot, planSchedule, resolveJobRunner, shellWord } from '@web4/scheduling';
 import { alerterFromConfig, UNDELIVERED_FILE } from '@web4/alerting';
@@ -105,7 +105,10 @@ export async function buildChecklist(input: ChecklistInput): Promise<Checklist> 
   const store = metrics instanceof MetricsStore ? metrics : undefined;
   const services = servicesFromConfig(config, paths);
   const [ollama, chroma] = await Promise.all([services.ollama.status(), services.chroma.status()]);
-  const nights = store ? (await eveningLoop()).nightHistory(store, 1000) : [];
+  // The checklist judges this state root: its own file (also with storage.url = postgres://…).
+  const journal = store ? MetricsReader.sqlite(paths.metricsDb, { busyTimeoutMs: config.monitoring.busyTimeoutMs }) : undefined;
+  const nights = journal ? await (await eveningLoop()).nightHistory(journal, 1000) : [];
+  const mornings = journal ? await morningHistory(journal, { days: MORNING_WINDOW_DAYS, now }) : [];
   const tags = store ? store.models.tags() : {};
   const production = tags.latest ?? BASE_VERSION;
 
@@ -362,7 +365,6 @@ export async function buildChecklist(input: ChecklistInput): Promise<Checklist> 
     await guard('success', 'nightly-improvement', `Nightly improvement validated over ${MORNINGS_NEEDED}-${MORNING_WINDOW_DAYS} nights`, () => {
       const title = `Nightly improvement validated over ${MORNINGS_NEEDED}-${MORNING_WINDOW_DAYS} nights`;
       if (metrics instanceof Error) throw metrics;
-      const mornings = store ? morningHistory(store.validations, { days: MORNING_WINDOW_DAYS, now }) : [];
       const since = isoDay(addDays(utcMidnight(now), -(MORNING_WINDOW_DAYS - 1)));
       const promoted = nights.filter((n) => n.status === 'complete' && n.promotedFrom !== null && (n.day ?? n.startedAt.slice(0, 10)) >= since).length;
       const passed = mornings.filter((m) => m.pass).length;
@@ -374,6 +376,7 @@ export async function buildChecklist(input: ChecklistInput): Promise<Checklist> 
       return item('success', 'nightly-improvement', title, 'ok', detail);
     });
   } finally {
+    await journal?.close();
     if (metrics instanceof MetricsStore) metrics.close();
     if (feedback instanceof FeedbackStore) feedback.close();
   }

@@ -2,7 +2,8 @@ import { alerterFromConfig } from '@web4/alerting';
 import { EXIT_CODES, InputError, ServiceError, isWeb4Error } from '@web4/core';
 import type { AlertSink } from '@web4/evening-loop';
 import { servicesFromConfig } from '@web4/local-services';
-import { MetricsStore } from '@web4/metrics-store';
+import { MetricsReader, MetricsStore } from '@web4/metrics-store';
+import { storageTarget } from '@web4/storage';
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { createContext, runCommand, type CommandContext, type GlobalArgs } from '../context.js';
@@ -99,18 +100,21 @@ async function run(args: RunArgs, which: 'run' | 'resume'): Promise<number> {
 
 async function status(args: StatusArgs): Promise<number> {
   const ctx = createContext(args);
-  if (!existsSync(ctx.paths.metricsDb)) {
+  const local = existsSync(ctx.paths.metricsDb);
+  if (!local && storageTarget(ctx.config).dialect === 'sqlite') {
     ctx.emit({ night: null });
     ctx.say('No night has run in this state root yet (`web4 evening run`).');
     return EXIT_CODES.ok;
   }
   const { readNight, nightHistory, EVENING_LOCK } = await eveningLoop();
-  const store = MetricsStore.open(ctx.paths.metricsDb, { clock: ctx.clock });
+  // The nights where storage.url says; the lock and the served tags are this state root's own.
+  const reader = await MetricsReader.open(ctx.config, ctx.paths);
+  const store = local ? MetricsStore.open(ctx.paths.metricsDb, { clock: ctx.clock }) : undefined;
   try {
-    const night = args.run ? readNight(store, args.run) : nightHistory(store, 1)[0];
+    const night = args.run ? await readNight(reader, args.run) : (await nightHistory(reader, 1))[0];
     if (args.run && !night) throw new InputError(`No night ${args.run} is recorded.`, { hint: '`web4 evening history` lists the nights.' });
-    const holder = store.locks.holder(EVENING_LOCK);
-    const tags = store.models.tags();
+    const holder = store?.locks.holder(EVENING_LOCK);
+    const tags = store?.models.tags() ?? {};
     ctx.emit({ night: night ?? null, lock: holder ?? null, served: tags });
     if (!night) {
       ctx.say('No night has run in this state root yet (`web4 evening run`).');
@@ -133,22 +137,23 @@ async function status(args: StatusArgs): Promise<number> {
     ctx.say(`  served: latest = ${tags.latest ?? 'base'}, previous = ${tags.previous ?? '(none)'}`);
     return night.status === 'open' || night.status === 'rejected' || night.status === 'failed' ? EXIT_CODES.checkFailed : EXIT_CODES.ok;
   } finally {
-    store.close();
+    store?.close();
+    await reader.close();
   }
 }
 
 async function history(args: HistoryArgs): Promise<number> {
   const ctx = createContext(args);
   if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > 1000) throw new InputError(`--limit must be a whole number from 1 to 1000, got ${args.limit}.`);
-  if (!existsSync(ctx.paths.metricsDb)) {
+  if (!existsSync(ctx.paths.metricsDb) && storageTarget(ctx.config).dialect === 'sqlite') {
     ctx.emit({ nights: [] });
     ctx.say('No night has run in this state root yet.');
     return EXIT_CODES.ok;
   }
   const { nightHistory } = await eveningLoop();
-  const store = MetricsStore.open(ctx.paths.metricsDb, { clock: ctx.clock });
+  const reader = await MetricsReader.open(ctx.config, ctx.paths);
   try {
-    const nights = nightHistory(store, args.limit);
+    const nights = await nightHistory(reader, args.limit);
     ctx.emit({ nights });
     ctx.say(`${'night'.padEnd(22)} ${'status'.padEnd(9)} ${'items'.padStart(5)} ${'smp'.padStart(4)} ${'train'.padStart(7)}  ${'night loss prod→cand'.padEnd(24)} ${'retention'.padEnd(9)} canaries`);
     for (const n of nights) {
@@ -159,7 +164,7 @@ async function history(args: HistoryArgs): Promise<number> {
     if (nights.length === 0) ctx.say('  (none)');
     return EXIT_CODES.ok;
   } finally {
-    store.close();
+    await reader.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import { formatMorningHistory, formatMorningSummary, formatQueryLine, morningHistory, validateServedModel } from '@web4/canary-suite';
 import { EXIT_CODES, InputError, ServiceError } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
-import { MetricsStore } from '@web4/metrics-store';
+import { MetricsReader } from '@web4/metrics-store';
 import type { CommandModule } from 'yargs';
 import { createContext, modelName, runCommand, type GlobalArgs } from '../context.js';
 
@@ -13,17 +13,18 @@ interface ValidateArgs extends GlobalArgs {
 }
 
 /** `validate --history`: the trend of the stored morning checks; needs no model. */
-function history(args: ValidateArgs): number {
+async function history(args: ValidateArgs): Promise<number> {
   if (!Number.isInteger(args.days) || args.days < 1) throw new InputError(`--days must be a whole number ≥ 1, got ${String(args.days)}`, { hint: 'e.g. `web4 validate --history --days 30`' });
   const ctx = createContext(args);
-  const store = MetricsStore.open(ctx.paths.metricsDb, { clock: ctx.clock });
+  // Where storage.url says: with PostgreSQL, the checks every state root published there.
+  const reader = await MetricsReader.open(ctx.config, ctx.paths);
   try {
-    const days = morningHistory(store.validations, { days: args.days, now: ctx.clock.now() });
+    const days = await morningHistory(reader, { days: args.days, now: ctx.clock.now() });
     ctx.emit({ days: args.days, alertDropPct: ctx.config.validation.alertDropPct, history: days });
     ctx.say(`Morning checks, last ${args.days} day${args.days === 1 ? '' : 's'} (change in percentage points against the previous day's check; alert beyond −${ctx.config.validation.alertDropPct})`);
     for (const line of formatMorningHistory(days)) ctx.say(line);
   } finally {
-    store.close();
+    await reader.close();
   }
   return EXIT_CODES.ok;
 }

@@ -1,7 +1,7 @@
 import { morningHistory } from '@web4/canary-suite';
 import { addDays, utcMidnight } from '@web4/core';
 import { nightHistory } from '@web4/evening-loop';
-import { FeedbackStore, MetricsStore, buildMonitoringReport, buildQueryTypesReport } from '@web4/metrics-store';
+import { FeedbackStore, MetricsReader, MetricsStore, buildMonitoringReport, buildQueryTypesReport } from '@web4/metrics-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRoot } from '../test-support/temp-root.js';
 import { buildDashboardData } from './dashboard-data.js';
@@ -41,8 +41,10 @@ describe('dashboard figures after days were played', () => {
         expect(d).toEqual({ day: d.day, ...feedback.satisfaction(start, addDays(start, 1)) });
       }
       // evening history (oldest first on the page) and validate --history --days 7
-      expect(data.nights).toEqual(nightHistory(store, 10).reverse());
-      expect(data.mornings).toEqual(morningHistory(store.validations, { days: 7, now: PLAYED_NOW }));
+      const reader = MetricsReader.sqlite(t.paths.metricsDb);
+      expect(data.nights).toEqual((await nightHistory(reader, 10)).reverse());
+      expect(data.mornings).toEqual(await morningHistory(reader, { days: 7, now: PLAYED_NOW }));
+      await reader.close();
     } finally {
       store.close();
       feedback.close();

@@ -4,7 +4,6 @@ import { type NightRecord, nightHistory } from '@web4/evening-loop';
 import {
   FeedbackReader,
   MetricsReader,
-  MetricsStore,
   type MonitoringReport,
   type QueryTypesReport,
   type Satisfaction,
@@ -15,9 +14,10 @@ import {
 /**
  * Everything the dashboard page draws, read through the same library calls as the commands:
  * `monitor report` (buildMonitoringReport), `monitor query-types` (readQueryTypesReport, per
- * day), `feedback rate` (FeedbackReader.satisfaction) — on the dialect storage.url names —,
- * `evening history` (nightHistory) and `validate --history` (morningHistory), which read the
- * SQLite file. Nothing here computes a figure of its own; a window
+ * day), `feedback rate` (FeedbackReader.satisfaction), `evening history` (nightHistory) and
+ * `validate --history` (morningHistory), all on the dialect storage.url names (with PostgreSQL,
+ * the nights and mornings every state root published there). Nothing here computes a figure of
+ * its own; a window
  * without records carries nulls and empty lists, never zeros standing for "no data".
  */
 export interface DashboardData {
@@ -69,7 +69,6 @@ export async function buildDashboardData(input: DashboardDataInput): Promise<Das
   const monitoring = config.monitoring;
   const targets = monitoring.targets;
   const reader = await MetricsReader.open(config, input.paths);
-  const store = MetricsStore.open(input.paths.metricsDb, { busyTimeoutMs: monitoring.busyTimeoutMs });
   try {
     const report = await buildMonitoringReport({ store: reader, targets, latencyStatistic: monitoring.latencyStatistic, now, days });
     const dayList = report.statistics.days.map((d) => d.day);
@@ -79,10 +78,8 @@ export async function buildDashboardData(input: DashboardDataInput): Promise<Das
       queryTypes.push(rest);
     }
     const windowStart = `${report.statistics.from}T00:00:00.000Z`;
-    const nights = nightHistory(store, MAX_NIGHTS)
-      .filter((n) => n.startedAt >= windowStart)
-      .reverse();
-    const mornings = morningHistory(store.validations, { days, now });
+    const nights = (await nightHistory(reader, MAX_NIGHTS)).filter((n) => n.startedAt >= windowStart).reverse();
+    const mornings = await morningHistory(reader, { days, now });
     const satisfaction = await readSatisfaction(input, dayList);
     const total = report.statistics.total;
     return {
@@ -116,7 +113,6 @@ export async function buildDashboardData(input: DashboardDataInput): Promise<Das
       },
     };
   } finally {
-    store.close();
     await reader.close();
   }
 }

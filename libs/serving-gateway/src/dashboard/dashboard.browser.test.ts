@@ -1,6 +1,6 @@
 import { FixedClock, type StatePaths, type Web4Config } from '@web4/core';
 import { nightHistory } from '@web4/evening-loop';
-import { FeedbackStore, MetricsStore, buildMonitoringReport, buildQueryTypesReport } from '@web4/metrics-store';
+import { FeedbackStore, MetricsReader, MetricsStore, buildMonitoringReport, buildQueryTypesReport } from '@web4/metrics-store';
 import { morningHistory } from '@web4/canary-suite';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -134,7 +134,8 @@ describe('the dashboard after days were played', () => {
       }
 
       // Nights, as `evening history`: losses drawn, statuses and gates listed.
-      const nights = nightHistory(store, 10);
+      const reader = MetricsReader.sqlite(t.paths.metricsDb);
+      const nights = await nightHistory(reader, 10);
       expect(nights).toHaveLength(4);
       for (const n of nights) {
         expect(num(await page.getAttribute(`#chart-nights rect[data-run="${n.runId}"][data-series="production"]`, 'data-value'))).toBe(n.night!.production);
@@ -146,7 +147,8 @@ describe('the dashboard after days were played', () => {
       }
 
       // Mornings, as `validate --history --days 7`.
-      const mornings = morningHistory(store.validations, { days: 7, now: PLAYED_NOW });
+      const mornings = await morningHistory(reader, { days: 7, now: PLAYED_NOW });
+      await reader.close();
       expect(await page.locator('#chart-mornings circle[data-value]').count()).toBe(mornings.length);
       for (const m of mornings) {
         const point = page.locator(`#chart-mornings circle[data-day="${m.day}"]`);
