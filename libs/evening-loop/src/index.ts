@@ -6,5 +6,5 @@ export * from './night-plan.js';
 export * from './night-data.js';
 export { closingBlock, type LossFigures, type NightOutcome } from './night-summary.js';
 export { ServingCheckError } from './night-steps.js';
-export { readNight, nightHistory, type NightRecord } from './night-records.js';
+export { readNight, nightHistory, nightRecord, type NightRecord } from './night-records.js';
 export { replayJournal, replayNight, replayTable, journalDays, samplesOfDay, type ReplayNight, type ReplayOptions, type ReplayReport } from './replay.js';

@@ -43,7 +43,8 @@ function isRowError(error: unknown): boolean {
 /**
  * The query records in the `metrics` schema of a PostgreSQL database (storage.url): the async
  * twin of MetricsStore's write path, through the same statements (write-queries.ts).
- * Runs, validations, the model registry and run locks stay in the SQLite file.
+ * Runs and validations reach PostgreSQL through RecordsPublisher; the model registry and run
+ * locks stay in the SQLite file.
  */
 export class PostgresMetricsStore {
   readonly dialect = 'postgres' as const;

@@ -10,7 +10,9 @@ import { QueryLogger, type QueryLoggerOptions } from './query-logger.js';
  * the commands, the gateway and the dashboard open them here (the reports through
  * MetricsReader.open / FeedbackReader.open). SQLite: the files under the state root
  * (paths.metricsDb, paths.feedbackDb); postgres://…: the metrics and feedback schemas there.
- * Runs, validations, the model registry and run locks stay in the SQLite file either way.
+ * Runs and validations are written to the SQLite file and published to PostgreSQL by
+ * RecordsPublisher (read back through MetricsReader); the model registry and run locks stay in
+ * the SQLite file either way.
  */
 
 type RecordsConfig = Pick<Web4Config, 'storage' | 'monitoring'>;
