@@ -83,4 +83,27 @@ describe('the dashboard and the /metrics state gauges on the same records in SQL
     expect(postgres).toEqual(sqlite);
     expect(await stateGauges(onPostgres, t.paths)).toEqual(await stateGauges(t.config, t.paths));
   });
+
+  it("another machine's night and morning check (its own state root, the same database) show on this machine's page with PostgreSQL, not with SQLite", async () => {
+    const other = tempRoot({ storage: { url } } as never);
+    try {
+      const store = MetricsStore.open(other.paths.metricsDb, { clock: new FixedClock(PLAYED_NOW) });
+      const publisher = RecordsPublisher.forConfig(other.config, store)!;
+      const runId = 'night_20261130_150000';
+      store.runs.start(runId, 'night', { status: 'open', day: '2026-11-30', version: 'v20261130_150000', pid: 2 });
+      store.runs.note(runId, 'night', { status: 'nothing', exitCode: 0 });
+      store.runs.finish(runId, 'night', 'done', { status: 'nothing' });
+      store.validations.record({ model: 'web4-agent:other', passed: true, totalCases: 10, passedCases: 10, runAt: new Date('2026-11-30T15:30:00.000Z') });
+      await publisher.close();
+      store.close();
+    } finally {
+      other.remove();
+    }
+    const onPostgres = { ...t.config, storage: { ...t.config.storage, url } };
+    const sqlite = await buildDashboardData({ config: t.config, paths: t.paths, now: PLAYED_NOW, days: 7 });
+    const postgres = await buildDashboardData({ config: onPostgres, paths: t.paths, now: PLAYED_NOW, days: 7 });
+    expect(postgres.nights.map((n) => n.runId)).toEqual([...sqlite.nights.map((n) => n.runId), 'night_20261130_150000']);
+    expect(sqlite.mornings.at(-1)).toMatchObject({ day: '2026-11-30', passed: 6 });
+    expect(postgres.mornings.at(-1)).toMatchObject({ day: '2026-11-30', model: 'web4-agent:other', passed: 10, runs: sqlite.mornings.at(-1)!.runs + 1 });
+  });
 });
