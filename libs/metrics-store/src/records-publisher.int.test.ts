@@ -170,4 +170,41 @@ describe('RecordsPublisher: the run journal and morning checks into PostgreSQL',
       await shared.close();
     }
   });
+
+  it('one nightly loop per database: a run id another state root published is not overwritten, and the publisher says so once', async () => {
+    const url = freshDatabase();
+    const runId = 'night_20261125_220000'; // two training machines whose cron started the night in the same second
+    const first = MetricsStore.open(join(root.dir, 'same-1.db'), { clock });
+    const firstPublisher = new RecordsPublisher(first, url);
+    first.runs.start(runId, 'night', { status: 'open', machine: 1 });
+    first.runs.finish(runId, 'night', 'done', { status: 'complete' });
+    await firstPublisher.close();
+    first.close();
+
+    const logFile = join(root.dir, 'same-2.log');
+    const second = MetricsStore.open(join(root.dir, 'same-2.db'), { clock });
+    const secondPublisher = new RecordsPublisher(second, url, createLogger({ file: logFile, console: false, sync: true, level: 'info' }));
+    second.runs.start(runId, 'night', { status: 'open', machine: 2 });
+    second.runs.start(runId, 'read_buffer');
+    second.runs.finish(runId, 'read_buffer', 'done');
+    second.runs.finish(runId, 'night', 'failed', { status: 'failed' });
+    await secondPublisher.close();
+    second.close();
+
+    const errors = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('was already published'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(firstPublisher.origin);
+    expect(errors[0]).toContain(secondPublisher.origin);
+    expect(firstPublisher.origin).not.toBe(secondPublisher.origin);
+    const shared = await MetricsReader.postgres(url);
+    try {
+      const steps = await shared.runSteps(runId);
+      expect(steps.find((s) => s.step === 'night')).toMatchObject({ status: 'done', details: { status: 'complete', machine: 1 } });
+      // Left out whole: not even the second machine's step that had no row there yet.
+      const origins = await shared.db.selectFrom('runs').select(['step', 'origin']).where('run_id', '=', runId).orderBy('id').execute();
+      expect(origins).toEqual([{ step: 'night', origin: firstPublisher.origin }]);
+    } finally {
+      await shared.close();
+    }
+  });
 });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { type Logger, silentLogger, type Web4Config } from '@web4/core';
 import { PostgresDatabase, redactUrl, storageTarget, toPostgresError } from '@web4/storage';
 import type { Kysely, Selectable } from 'kysely';
@@ -30,6 +32,10 @@ export interface PublishResult {
  * more; nothing is lost, since the rows stay in the file and the first publish of every process
  * reconciles the whole file with the database. Idempotent: run steps are upserted by
  * (run_id, step), validations inserted by their uid.
+ *
+ * One nightly loop per database: a run id that another state root published (two training
+ * machines whose nights started in the same second) is not overwritten; the publisher logs an
+ * error naming both and leaves that run in its own file.
  */
 export class RecordsPublisher {
   private database: Promise<PostgresDatabase<MetricsDatabase>> | undefined;
@@ -41,6 +47,10 @@ export class RecordsPublisher {
   private failing = false;
   private closed = false;
   private readonly unsubscribe: () => void;
+  /** Runs another state root published under the same id (told once, then left alone). */
+  private readonly conflicts = new Set<string>();
+  /** This state root, as the rows it publishes name it: host and file. */
+  readonly origin: string;
   /** The error of the last publish that failed (cleared by one that succeeds). */
   lastError: unknown;
 
@@ -49,6 +59,7 @@ export class RecordsPublisher {
     readonly url: string,
     private readonly logger: Logger = silentLogger(),
   ) {
+    this.origin = `${hostname()}:${resolve(store.path)}`;
     this.unsubscribe = store.onChange((change) => {
       if (change.kind === 'run') this.touchedRuns.add(change.runId);
       else this.validationsChanged = true;
@@ -141,28 +152,64 @@ export class RecordsPublisher {
 
   /** Every step of the runs just written, as the file has them now. */
   private async publishRuns(db: Kysely<MetricsDatabase>, runIds: readonly string[]): Promise<number> {
-    if (runIds.length === 0) return 0;
-    const rows = this.store.file.allNow(runStepsQuery(this.store.file.db, runIds)).map(runValues);
-    await db.transaction().execute(async (trx) => {
-      for (let i = 0; i < rows.length; i += CHUNK) await upsertRunStepsQuery(trx, rows.slice(i, i + CHUNK)).execute();
-    });
-    return rows.length;
+    const ids = runIds.filter((id) => !this.conflicts.has(id));
+    if (ids.length === 0) return 0;
+    return this.upsertRuns(db, this.store.file.allNow(runStepsQuery(this.store.file.db, ids)).map((r) => this.runValues(r)));
   }
 
   /** The whole journal against the database: rows missing there or different are written, in the file's order. */
   private async reconcileRuns(db: Kysely<MetricsDatabase>): Promise<number> {
-    const local = this.store.file.allNow(this.store.file.db.selectFrom('runs').selectAll().orderBy('id')).map(runValues);
+    const local = this.store.file.allNow(this.store.file.db.selectFrom('runs').selectAll().orderBy('id')).map((r) => this.runValues(r));
     const stored = new Map<string, string>();
     const ids = [...new Set(local.map((r) => r.run_id))];
     for (let i = 0; i < ids.length; i += CHUNK) {
-      for (const r of await runStepsQuery(db, ids.slice(i, i + CHUNK)).execute()) stored.set(runKey(r), runFingerprint(runValues(r)));
+      for (const r of await runStepsQuery(db, ids.slice(i, i + CHUNK)).execute()) stored.set(runKey(r), runFingerprint(r));
     }
-    const changed = local.filter((r) => stored.get(runKey(r)) !== runFingerprint(r));
-    if (changed.length === 0) return 0;
+    return this.upsertRuns(
+      db,
+      local.filter((r) => !this.conflicts.has(r.run_id) && stored.get(runKey(r)) !== runFingerprint(r)),
+    );
+  }
+
+  /**
+   * Upsert in one transaction. A run of which the database holds rows another state root
+   * published is left out whole (and reported once); the statement's own guard covers a race
+   * with that other publisher.
+   */
+  private async upsertRuns(db: Kysely<MetricsDatabase>, rows: readonly RunRowValues[]): Promise<number> {
+    const ids = [...new Set(rows.map((r) => r.run_id))];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const foreign = await db
+        .selectFrom('runs')
+        .select(['run_id', 'origin'])
+        .distinct()
+        .where('run_id', 'in', ids.slice(i, i + CHUNK))
+        .where('origin', 'is not', null)
+        .where('origin', '<>', this.origin)
+        .execute();
+      for (const f of foreign) {
+        if (this.conflicts.has(f.run_id)) continue;
+        this.conflicts.add(f.run_id);
+        this.logger.error(
+          `Run ${f.run_id} was already published to ${this.displayUrl} by ${f.origin}; this state root's run of the same id (${this.origin}) stays in its own file only. ` +
+            'Run one nightly loop per database (or give each training machine its own storage.url).',
+        );
+      }
+    }
+    const mine = rows.filter((r) => !this.conflicts.has(r.run_id));
+    if (mine.length === 0) return 0;
+    let written = 0;
     await db.transaction().execute(async (trx) => {
-      for (let i = 0; i < changed.length; i += CHUNK) await upsertRunStepsQuery(trx, changed.slice(i, i + CHUNK)).execute();
+      for (let i = 0; i < mine.length; i += CHUNK) {
+        const out = await upsertRunStepsQuery(trx, mine.slice(i, i + CHUNK)).executeTakeFirst();
+        written += Number(out.numInsertedOrUpdatedRows ?? 0);
+      }
     });
-    return changed.length;
+    return written;
+  }
+
+  private runValues(r: Selectable<RunsTable>): RunRowValues {
+    return { run_id: r.run_id, step: r.step, status: r.status, started_at: r.started_at, finished_at: r.finished_at, details: r.details, origin: this.origin };
   }
 
   /**
@@ -203,12 +250,8 @@ export class RecordsPublisher {
   }
 }
 
-function runValues(r: Selectable<RunsTable>): RunRowValues {
-  return { run_id: r.run_id, step: r.step, status: r.status, started_at: r.started_at, finished_at: r.finished_at, details: r.details };
-}
-
 const runKey = (r: Pick<RunRowValues, 'run_id' | 'step'>) => `${r.run_id}\u0000${r.step}`;
-const runFingerprint = (r: RunRowValues) => JSON.stringify([r.status, r.started_at, r.finished_at, r.details]);
+const runFingerprint = (r: Pick<RunRowValues, 'status' | 'started_at' | 'finished_at' | 'details'>) => JSON.stringify([r.status, r.started_at, r.finished_at, r.details]);
 
 function validationValues(r: Selectable<ValidationsTable>): ValidationRowValues {
   const { id: _id, ...values } = r;

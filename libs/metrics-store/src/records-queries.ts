@@ -23,18 +23,27 @@ export function runStepsQuery(db: Kysely<MetricsDatabase>, runIds: readonly stri
 /** The row of one step, written as a whole: a run's step as it stands in the journal. */
 export type RunRowValues = Omit<Selectable<RunsTable>, 'id'>;
 
-/** Insert steps, or replace what a step says (status, times, details) when (run_id, step) is there. */
+/**
+ * Insert steps, or replace what a step says (status, times, details) when (run_id, step) is
+ * there, unless another origin published that row: a row of another state root is left alone
+ * (and not counted in the result), one without an origin (carried over by `storage copy`) is
+ * taken over.
+ */
 export function upsertRunStepsQuery(db: Kysely<MetricsDatabase>, rows: readonly RunRowValues[]) {
   return db
     .insertInto('runs')
     .values([...rows])
     .onConflict((oc) =>
-      oc.columns(['run_id', 'step']).doUpdateSet((eb) => ({
-        status: eb.ref('excluded.status'),
-        started_at: eb.ref('excluded.started_at'),
-        finished_at: eb.ref('excluded.finished_at'),
-        details: eb.ref('excluded.details'),
-      })),
+      oc
+        .columns(['run_id', 'step'])
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          started_at: eb.ref('excluded.started_at'),
+          finished_at: eb.ref('excluded.finished_at'),
+          details: eb.ref('excluded.details'),
+          origin: eb.ref('excluded.origin'),
+        }))
+        .where((eb) => eb.or([eb('runs.origin', 'is', null), eb('runs.origin', '=', eb.ref('excluded.origin'))])),
     );
 }
 

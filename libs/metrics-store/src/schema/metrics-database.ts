@@ -107,6 +107,8 @@ export interface RunsTable {
   finished_at: string | null;
   /** JSON object. */
   details: ColumnType<string, string | undefined, string>;
+  /** The state root that published the row into a shared database (migration 9); null in the state root's own file. */
+  origin: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Results of the morning validation (validator app). */

@@ -7,7 +7,7 @@ import { modelRegistry005 } from './005_model_registry.js';
 import { ollamaNames006 } from './006_ollama_names.js';
 import { validationVersions007 } from './007_validation_versions.js';
 import { gatewayFields008 } from './008_gateway_fields.js';
-import { validationUids009 } from './009_validation_uids.js';
+import { publishedRecords009 } from './009_published_records.js';
 
 /** Listed, not discovered from the folder, so the esbuild bundle of the CLI carries them. */
 export const metricsMigrations: Migration[] = [
@@ -19,5 +19,5 @@ export const metricsMigrations: Migration[] = [
   ollamaNames006,
   validationVersions007,
   gatewayFields008,
-  validationUids009,
+  publishedRecords009,
 ];

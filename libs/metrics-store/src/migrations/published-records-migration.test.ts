@@ -11,7 +11,7 @@ let root: ReturnType<typeof tempRoot>;
 beforeEach(() => (root = tempRoot()));
 afterEach(() => root.cleanup());
 
-describe('metrics migration 9 (validation uids)', () => {
+describe('metrics migration 9 (published records)', () => {
   it('upgrades a database at version 8: its validations kept with a null uid; a new check gets a UUID, and two checks never share one', () => {
     const path = join(root.dir, 'production_metrics.db');
     SqliteFile.open<MetricsDatabase>(path, metricsMigrations.filter((m) => m.version <= 8)).close();
@@ -25,7 +25,7 @@ describe('metrics migration 9 (validation uids)', () => {
     store.validations.record({ model: 'web4-agent:latest', passed: true, totalCases: 10, passedCases: 10, runAt: new Date('2026-11-21T09:00:00.000Z') });
     store.close();
     const after = snapshotRows(path);
-    expect((after.schema_migrations as { version: number }[]).at(-1)).toMatchObject({ version: 9, name: 'validation_uids' });
+    expect((after.schema_migrations as { version: number }[]).at(-1)).toMatchObject({ version: 9, name: 'published_records' });
     const rows = after.validations as Array<{ uid: string | null }>;
     expect(rows[0]).toEqual({ ...before[0], uid: null });
     expect(rows.slice(1).map((r) => r.uid)).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)]);
