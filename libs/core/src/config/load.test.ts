@@ -66,6 +66,60 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ cwd: dir, env: { WEB4_MONITORING__WINDOW_DAYS: '"many"' } })).toThrow(/monitoring\.windowDays/);
   });
 
+  /** The ConfigError loadConfig throws with these options. */
+  function configError(options: Parameters<typeof loadConfig>[0]): ConfigError {
+    try {
+      loadConfig(options);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return error as ConfigError;
+    }
+    throw new Error('loadConfig accepted the configuration');
+  }
+
+  it('names the environment variable, not web4.config.json, when a WEB4_* variable set the invalid value (the file exists)', () => {
+    const file = join(dir, 'web4.config.json');
+    writeFileSync(file, JSON.stringify({ monitoring: { windowDays: 14 } }));
+    const error = configError({ cwd: dir, env: { WEB4_STORAGE__URL: 'mysql://web4:secret@db/records' } });
+    expect(error.message).toMatch(/^Invalid configuration: storage\.url: the scheme "mysql:" is not supported: .* \(from the environment variable WEB4_STORAGE__URL\)$/);
+    expect(error.message).not.toContain('web4.config.json');
+    expect(error.hint).toMatch(/^Fix or unset the environment variable WEB4_STORAGE__URL; /);
+    expect(error.hint).not.toContain('web4.config.json');
+    expect(error.message + error.hint).not.toContain('secret');
+    expect(error.details).toEqual({ file, settings: [{ setting: 'storage.url', from: 'WEB4_STORAGE__URL' }] });
+  });
+
+  it('names the variable for a setting inside an object a variable set, and the file for what the file set, each with its own fix', () => {
+    const file = join(dir, 'web4.config.json');
+    writeFileSync(file, JSON.stringify({ storage: { url: 'mysql://db/records' }, monitoring: { windowDays: 7 } }));
+    const error = configError({ cwd: dir, env: { WEB4_MONITORING: '{"windowDays": -3}' } });
+    expect(error.message).toContain('monitoring.windowDays: ');
+    expect(error.message).toMatch(/monitoring\.windowDays: [^;]* \(from the environment variable WEB4_MONITORING\)/);
+    expect(error.message).toMatch(new RegExp(`storage\\.url: the scheme "mysql:" is not supported: [^;]* \\(in ${file.replaceAll('/', '\\/').replaceAll('.', '\\.')}\\)`));
+    expect(error.hint).toContain('Fix or unset the environment variable WEB4_MONITORING; fix storage.url in ' + file);
+  });
+
+  it('a variable that replaces the file\'s value takes the blame, and a value the file holds is still the file\'s', () => {
+    const file = join(dir, 'web4.config.json');
+    writeFileSync(file, JSON.stringify({ storage: { url: 'sqlite:' }, monitoring: { windowDays: 0 } }));
+    const error = configError({ cwd: dir, env: { WEB4_STORAGE__URL: 'postgres://127.0.0.1' } });
+    expect(error.message).toMatch(/storage\.url: a PostgreSQL URL names its database [^;]* \(from the environment variable WEB4_STORAGE__URL\)/);
+    expect(error.message).toMatch(/monitoring\.windowDays: [^;]* \(in [^)]*web4\.config\.json\)/);
+  });
+
+  it('names the command line for a value an override set over a variable', () => {
+    const error = configError({ cwd: dir, env: { WEB4_MONITORING__WINDOW_DAYS: '7' }, overrides: { 'monitoring.windowDays': -1 } });
+    expect(error.message).toMatch(/monitoring\.windowDays: .* \(from the command line\)$/);
+    expect(error.hint).toMatch(/^Fix the value the command line gives monitoring\.windowDays; /);
+  });
+
+  it('leaves a problem neither the file nor a variable holds unattributed, and its hint names the file and the variables set', () => {
+    // The email channel switched on by a variable makes alerts.email.to required: no one value is at fault.
+    const error = configError({ cwd: dir, env: { WEB4_ALERTS__CHANNELS: '["email"]' } });
+    expect(error.message).toMatch(/alerts\.email\.to: the email channel is on: name at least one recipient[^;()]*$/);
+    expect(error.hint).toMatch(/^Set alerts\.email\.to in web4\.config\.json or through the environment \(set now: WEB4_ALERTS__CHANNELS\); /);
+  });
+
   it('fails clearly when an explicit config file is missing', () => {
     expect(() => loadConfig({ cwd: dir, env: {}, configFile: 'missing.json' })).toThrow(/missing\.json does not exist/);
   });

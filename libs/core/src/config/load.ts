@@ -53,7 +53,11 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     });
   }
 
+  const fromFile = structuredClone(raw);
   const envApplied: string[] = [];
+  // Who set which setting after the file, in the order applied: an invalid value is then blamed
+  // on the variable or option that set it, not on the file (whose value it replaced).
+  const setBy: SettingSource[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || NOT_SETTINGS.has(name) || value === undefined) continue;
     const path = name
@@ -63,22 +67,85 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     if (!isKnownPath(path)) continue; // WEB4_* variables for other tools (e.g. WEB4_TEST_*) are not settings
     setPath(raw, path, parseEnvValue(value));
     envApplied.push(name);
+    setBy.push({ path, variable: name, from: `from the environment variable ${name}`, fix: `fix or unset the environment variable ${name}` });
   }
-  if (options.root !== undefined) raw.stateRoot = options.root;
-  for (const [key, value] of Object.entries(options.overrides ?? {})) setPath(raw, key.split('.'), value);
+  if (options.root !== undefined) {
+    raw.stateRoot = options.root;
+    setBy.push({ path: ['stateRoot'], from: 'from --root', fix: 'fix --root' });
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    setPath(raw, key.split('.'), value);
+    setBy.push({ path: key.split('.'), from: 'from the command line', fix: `fix the value the command line gives ${key}` });
+  }
 
   // Absolute before parsing: settings derived from the root (the Chroma database) must not depend on the cwd of a later reader.
   if (raw.stateRoot === undefined || typeof raw.stateRoot === 'string') raw.stateRoot = resolve(cwd, expandHome((raw.stateRoot as string | undefined) ?? '.'));
   const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ConfigError(`Invalid configuration (${existsSync(file) ? file : 'defaults + environment'}): ${problems}`, {
-      hint: 'Fix the named settings in web4.config.json or the WEB4_* variables; `web4 doctor` shows the config in use.',
-    });
-  }
+  if (!parsed.success) throw invalidConfig(parsed.error.issues, setBy, existsSync(file) ? file : undefined, fromFile);
   const config = parsed.data;
   config.stateRoot = resolve(cwd, expandHome(config.stateRoot));
   return { config, file: existsSync(file) ? file : undefined, envApplied };
+}
+
+/** A setting given after the file: by a `WEB4_*` variable, or by an option of the program (`--root`, overrides). */
+interface SettingSource {
+  path: string[];
+  /** The `WEB4_*` variable, when it is one. */
+  variable?: string;
+  /** "from the environment variable WEB4_STORAGE__URL" */
+  from: string;
+  /** "fix or unset the environment variable WEB4_STORAGE__URL" */
+  fix: string;
+}
+
+/**
+ * The ConfigError for settings that fail validation, each named with where its value came from:
+ * the environment variable (or option) that set it or one of its parents, else the file when the
+ * file holds it. The hint says what to change where, so a bad `WEB4_STORAGE__URL` is not looked
+ * for in web4.config.json. A setting neither set (a default, or one a check of several settings
+ * names) is left unattributed; the hint then names the file and the variables that are set.
+ */
+function invalidConfig(issues: z.ZodError['issues'], setBy: readonly SettingSource[], file: string | undefined, fromFile: Record<string, unknown>): ConfigError {
+  const problems = issues.map((issue) => {
+    const path = issue.path.map(String);
+    const setting = path.join('.') || '(root)';
+    // The last one applied whose path holds this setting decides its value.
+    const source = [...setBy].reverse().find((s) => s.path.length <= path.length && s.path.every((part, i) => part === path[i]));
+    const inFile = !source && file !== undefined && path.length > 0 && hasPath(fromFile, path);
+    const from = source ? ` (${source.from})` : inFile ? ` (in ${file})` : '';
+    return { setting, source, inFile, text: `${setting}: ${issue.message}${from}` };
+  });
+  const inFile = problems.filter((p) => p.inFile).map((p) => p.setting);
+  const elsewhere = problems.filter((p) => !p.source && !p.inFile).map((p) => p.setting);
+  const envSet = unique(setBy.flatMap((s) => (s.variable ? [s.variable] : [])));
+  const fixes = [
+    ...unique(problems.flatMap((p) => (p.source ? [p.source.fix] : []))),
+    ...(inFile.length > 0 ? [`fix ${inFile.join(', ')} in ${file}`] : []),
+    ...(elsewhere.length > 0
+      ? [`set ${elsewhere.join(', ')} in ${file ?? CONFIG_FILE_NAME}${envSet.length > 0 ? ` or through the environment (set now: ${envSet.join(', ')})` : ''}`]
+      : []),
+  ].join('; ');
+  return new ConfigError(`Invalid configuration: ${problems.map((p) => p.text).join('; ')}`, {
+    hint: `${fixes.charAt(0).toUpperCase()}${fixes.slice(1)}; \`web4 doctor\` shows the config in use.`,
+    details: {
+      ...(file ? { file } : {}),
+      settings: problems.map((p) => ({
+        setting: p.setting,
+        ...(p.source ? { from: p.source.variable ?? p.source.from.replace(/^from /, '') } : p.inFile ? { from: file } : {}),
+      })),
+    },
+  });
+}
+
+const unique = (names: string[]): string[] => [...new Set(names)];
+
+function hasPath(object: Record<string, unknown>, path: readonly string[]): boolean {
+  let node: unknown = object;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return false;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return true;
 }
 
 /** Resolve a configured path: `~` is the home directory, relative paths hang off the state root. */
