@@ -3,6 +3,7 @@ import { parseRating } from './feedback-store.js';
 import { MetricsStore, type MetricsStoreOptions } from './metrics-store.js';
 import type { PostgresMetricsStore } from './postgres-stores.js';
 import { type QueryRecord, type QueryRow, toQueryRow } from './query-record.js';
+import type { Rating } from './schema/feedback-database.js';
 
 export interface QueryLoggerOptions {
   /** Rows per write transaction; a full batch is written on the next turn of the event loop. */
@@ -51,6 +52,15 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
   private readonly logger: Logger;
   private duplicates = 0;
   private rejected = 0;
+  /** Queued rows rated by setUserFeedback: if one turns out to be a duplicate, its rating goes to the stored row. */
+  private readonly ratedWhileQueued = new WeakSet<QueryRow>();
+  /**
+   * Ratings given to a queued row that was not written because its query id was already stored
+   * (or queued before it), still to be set on the stored row: query id → rating. Set after the
+   * batch's transaction; one that fails then is kept here and retried after the next write, and
+   * by flush() and close(), which throw while it cannot be set (it is never dropped silently).
+   */
+  private readonly heldRatings = new Map<string, Rating>();
 
   constructor(
     readonly store: S,
@@ -96,6 +106,7 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
   /** Write everything queued now (synchronously). Throws StorageError when the database refuses; the rows stay queued. */
   flush(): void {
     this.writer.flush();
+    this.applyHeldRatings(true);
   }
 
   /** Flush and stop; throws when rows could not be written (they are reported, not lost silently). */
@@ -104,6 +115,7 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
     const store = this.sqlite('close()');
     try {
       this.writer.close();
+      this.applyHeldRatings(true);
     } finally {
       if (this.ownsStore) store.close();
     }
@@ -112,6 +124,7 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
   /** Write everything queued now, on either dialect; rejects when the database refuses (the rows stay queued). */
   async flushAsync(): Promise<void> {
     await this.writer.flushAsync();
+    await this.applyHeldRatingsAsync(true);
   }
 
   /** Flush and stop, on either dialect; rejects when rows could not be written (they are reported). */
@@ -119,6 +132,7 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
     if (this.writer.closed) return;
     try {
       await this.writer.closeAsync();
+      await this.applyHeldRatingsAsync(true);
     } finally {
       if (this.ownsStore) await this.store.close();
     }
@@ -137,9 +151,11 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
   async setUserFeedbackAsync(queryId: string, rating: string): Promise<boolean> {
     const value = parseRating(rating);
     if (this.writer.async && this.pendingRow(queryId)) await this.writer.flushAsync();
+    // The newest rating wins over one still held from a duplicate row.
+    this.heldRatings.delete(queryId);
     const row = this.pendingRow(queryId);
     if (row) {
-      row[9] = value;
+      this.rateQueued(row, value);
       return true;
     }
     return this.store.setUserFeedback(queryId, value);
@@ -148,13 +164,17 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
   /**
    * Record the user's rating of a logged query (a later call replaces an earlier one): on the
    * queued row when it is not written yet, else through `MetricsStore.setUserFeedback`. False
-   * when no query with this id was logged. InputError for a rating other than up/down.
+   * when no query with this id was logged. InputError for a rating other than up/down. A queued
+   * row that turns out to be a duplicate (its id already stored, or queued twice) is not written:
+   * its rating is then set on the stored row right after the batch.
    */
   setUserFeedback(queryId: string, rating: string): boolean {
     const value = parseRating(rating);
+    // The newest rating wins over one still held from a duplicate row.
+    this.heldRatings.delete(queryId);
     const row = this.pendingRow(queryId);
     if (row) {
-      row[9] = value;
+      this.rateQueued(row, value);
       return true;
     }
     return this.sqlite('setUserFeedback()').setUserFeedback(queryId, value);
@@ -179,16 +199,67 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
     throw new Error(`QueryLogger.${method} is synchronous and the records are in PostgreSQL: use its async twin (flushAsync, closeAsync, hasQueryAsync, setUserFeedbackAsync).`);
   }
 
+  private rateQueued(row: QueryRow, value: Rating): void {
+    row[9] = value;
+    this.ratedWhileQueued.add(row);
+  }
+
+  /**
+   * After a batch with duplicates: the ratings given to its queued rows, to be set on the stored
+   * rows (a duplicate's own row was not written). The rows that were written already carry
+   * theirs, so setting it again changes nothing; the last row of an id in the batch decides.
+   */
+  private holdRatings(rows: readonly QueryRow[]): void {
+    for (const row of rows) {
+      if (!this.ratedWhileQueued.has(row) || row[12] === null || row[9] === null) continue;
+      this.heldRatings.delete(row[12]);
+      this.heldRatings.set(row[12], row[9] as Rating);
+    }
+  }
+
+  /** Set the held ratings on their stored rows; `report`: throw when one cannot be set (it stays held), else log it. */
+  private applyHeldRatings(report: boolean): void {
+    const store = this.sqlite('flush()');
+    for (const [queryId, rating] of this.heldRatings) {
+      try {
+        if (!store.setUserFeedback(queryId, rating)) this.logger.warn({ queryId }, 'query metrics: a rating was held for a query id that is not stored');
+      } catch (error) {
+        this.logger.error({ err: error, queryId, held: this.heldRatings.size }, 'query metrics: a rating given while its row was queued could not be set yet; kept for the next try');
+        if (report) throw error;
+        return;
+      }
+      this.heldRatings.delete(queryId);
+    }
+  }
+
+  private async applyHeldRatingsAsync(report: boolean): Promise<void> {
+    if (this.store instanceof MetricsStore) return this.applyHeldRatings(report);
+    for (const [queryId, rating] of this.heldRatings) {
+      try {
+        if (!(await this.store.setUserFeedback(queryId, rating))) this.logger.warn({ queryId }, 'query metrics: a rating was held for a query id that is not stored');
+      } catch (error) {
+        this.logger.error({ err: error, queryId, held: this.heldRatings.size }, 'query metrics: a rating given while its row was queued could not be set yet; kept for the next try');
+        if (report) throw error;
+        return;
+      }
+      // A newer rating given meanwhile replaced this one: it stays held for the next pass.
+      if (this.heldRatings.get(queryId) === rating) this.heldRatings.delete(queryId);
+    }
+  }
+
   private async writeBatchAsync(rows: QueryRow[]): Promise<void> {
     const { duplicates, rejected } = await (this.store as PostgresMetricsStore).writeQueries(rows);
     if (duplicates > 0) {
       this.duplicates += duplicates;
       this.logger.warn({ duplicates }, 'query metrics: rows with an already stored query id were not written');
+      this.holdRatings(rows);
     }
     for (const r of rejected) {
       this.rejected++;
       this.logger.error({ queryId: r.row[12], timestamp: r.row[0], error: r.error }, 'query metrics: PostgreSQL refused this row; it was not written (the rows around it were)');
     }
+    // The batch is committed: a rating that cannot be set now must not make it look failed (it would be written again).
+    await this.applyHeldRatingsAsync(false);
   }
 
   private writeBatch(rows: QueryRow[]): void {
@@ -196,7 +267,10 @@ export class QueryLogger<S extends MetricsStore | PostgresMetricsStore = Metrics
     if (duplicates > 0) {
       this.duplicates += duplicates;
       this.logger.warn({ duplicates }, 'query metrics: rows with an already stored query id were not written');
+      this.holdRatings(rows);
     }
+    // The batch is committed: a rating that cannot be set now must not make it look failed (it would be written again).
+    this.applyHeldRatings(false);
   }
 
   /** The queued row with this query id, newest first (feedback follows the answer closely). */
