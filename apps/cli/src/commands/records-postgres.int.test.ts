@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sharedPostgres, type PostgresServer } from '@web4/local-services';
-import { MetricsReader, MetricsStore } from '@web4/metrics-store';
+import { MetricsReader, MetricsStore, RecordsPublisher } from '@web4/metrics-store';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const roots: string[] = [];
@@ -18,8 +18,9 @@ const newRoot = () => {
 };
 
 /** `web4 …` in a state root, with storage.url when given, at a fixed "now". */
-function web4(root: string, args: string[], storageUrl?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, WEB4_STATE_ROOT: root, WEB4_NOW: '2026-11-25T12:00:00Z', HOME: root };
+/** `home`: keep the real HOME (the embedding model in ~/.cache) instead of the state root. */
+function web4(root: string, args: string[], storageUrl?: string, now = '2026-11-25T12:00:00Z', home = root): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, WEB4_STATE_ROOT: root, WEB4_NOW: now, HOME: home };
   delete env.WEB4_STORAGE__URL;
   if (storageUrl) env.WEB4_STORAGE__URL = storageUrl;
   return new Promise((resolve, reject) => {
@@ -33,7 +34,7 @@ function web4(root: string, args: string[], storageUrl?: string): Promise<{ code
   });
 }
 
-describe('the monitor and feedback commands on storage.url = postgres://', () => {
+describe('the monitor, feedback, evening and validate commands on storage.url = postgres://', () => {
   let server: PostgresServer;
   beforeAll(async () => {
     server = await sharedPostgres(inject('postgresSlot'));
@@ -131,4 +132,49 @@ describe('the monitor and feedback commands on storage.url = postgres://', () =>
     }
     expect(outputs.postgres).toEqual(outputs.sqlite);
   }, 120_000);
+
+  it('evening run on two machines publishes each night; evening history, status and validate --history on a third state root read them from PostgreSQL', async () => {
+    const url = server.createDatabase(`cli_nights_${randomBytes(4).toString('hex')}`);
+    const machines = [
+      ['2026-11-24T22:00:00Z', newRoot()],
+      ['2026-11-25T22:00:00Z', newRoot()],
+    ] as const;
+    for (const [now, root] of machines) {
+      // An empty buffer: the night records its steps and ends with nothing to learn (exit 0).
+      const night = await web4(root, ['evening', 'run', '--json'], url, now, process.env.HOME);
+      expect(night.code, night.stderr).toBe(0);
+      expect(night.stderr).toContain('nothing to learn tonight');
+      expect(night.stderr).not.toMatch(/publish|PostgreSQL/i);
+      expect(JSON.parse(night.stdout)).toMatchObject({ status: 'nothing' });
+    }
+    const third = newRoot(); // a gateway machine: no night ever ran in its state root
+    const history = await web4(third, ['evening', 'history', '--json'], url, '2026-11-26T08:00:00Z');
+    expect({ code: history.code, stderr: history.stderr }).toEqual({ code: 0, stderr: '' });
+    const nights = (JSON.parse(history.stdout) as { nights: Array<{ runId: string; status: string }> }).nights;
+    expect(nights.map((n) => [n.runId, n.status])).toEqual([
+      ['night_20261125_220000', 'nothing'],
+      ['night_20261124_220000', 'nothing'],
+    ]);
+    const status = await web4(third, ['evening', 'status', '--json'], url, '2026-11-26T08:00:00Z');
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ night: { runId: 'night_20261125_220000', status: 'nothing' }, lock: null });
+    // The same commands without storage.url read the third state root's own (absent) file.
+    expect(JSON.parse((await web4(third, ['evening', 'history', '--json'], undefined, '2026-11-26T08:00:00Z')).stdout)).toEqual({ nights: [] });
+
+    // A morning check recorded on the first machine (as the morning job records it) reaches the third one.
+    const store = MetricsStore.open(join(machines[0][1], 'logs', 'production_metrics.db'));
+    const publisher = RecordsPublisher.forConfig({ storage: { url } } as never, store)!;
+    store.validations.record({ model: 'web4-agent:latest', passed: true, totalCases: 10, passedCases: 9, runAt: new Date('2026-11-26T07:00:00Z') });
+    await publisher.close();
+    store.close();
+    const mornings = await web4(third, ['validate', '--history', '--days', '3', '--json'], url, '2026-11-26T08:00:00Z');
+    expect({ code: mornings.code, stderr: mornings.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(mornings.stdout)).toMatchObject({ history: [{ day: '2026-11-26', passed: 9, total: 10, model: 'web4-agent:latest' }] });
+    const reader = await MetricsReader.postgres(url);
+    try {
+      expect((await reader.recentRuns(10, 'night_')).map((r) => r.runId)).toEqual(['night_20261125_220000', 'night_20261124_220000']);
+    } finally {
+      await reader.close();
+    }
+  }, 180_000);
 });
