@@ -10,10 +10,11 @@ import {
   parseRating,
   type QueryRecord,
   toQueryRow,
+  toStorageError,
   verdictExitCode,
 } from '@web4/metrics-store';
 import { readFileSync } from 'node:fs';
-import { storageTarget } from '@web4/storage';
+import { storageTarget, toPostgresError } from '@web4/storage';
 import type { Argv, CommandModule } from 'yargs';
 import { type CommandContext, type GlobalArgs, createContext, runCommand } from '../context.js';
 
@@ -56,6 +57,19 @@ function openReader(ctx: CommandContext): Promise<MetricsReader> {
 function recordsAt(ctx: CommandContext): string {
   const target = storageTarget(ctx.config);
   return target.dialect === 'postgres' ? target.displayUrl : ctx.paths.metricsDb;
+}
+
+/**
+ * A failure of `monitor rebuild` as the other storage paths report it (exit 3 with what to do, or
+ * exit 2 for a PostgreSQL server that cannot be reached): on SQLite a file locked past
+ * monitoring.busyTimeoutMs, not a database, read-only or on a full disk; on PostgreSQL the
+ * server's error. Anything else passes unchanged.
+ */
+function rebuildError(ctx: CommandContext, store: MetricsReader, error: unknown): unknown {
+  const action = 'rebuild daily_summary';
+  if (store.dialect === 'sqlite') return toStorageError(error, ctx.paths.metricsDb, action, { label: 'metrics', setting: 'paths.metricsDb' });
+  const target = storageTarget(ctx.config);
+  return target.dialect === 'postgres' ? toPostgresError(error, target.url, action) : error;
 }
 
 /** Collection health from rag-tiers, loaded only when asked for (it talks to Chroma). */
@@ -241,8 +255,14 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
             const ctx = createContext(args);
             const store = await openReader(ctx);
             try {
-              const days = await store.rebuildDailySummary(ctx.clock.now());
-              const queries = await store.countQueries();
+              let days: number;
+              let queries: number;
+              try {
+                days = await store.rebuildDailySummary(ctx.clock.now());
+                queries = await store.countQueries();
+              } catch (error) {
+                throw rebuildError(ctx, store, error);
+              }
               ctx.emit({ days, queries });
               ctx.say(`daily_summary rebuilt: ${days} day(s), ${queries} queries`);
             } finally {
