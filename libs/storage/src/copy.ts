@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { ConfigError, InputError, StorageError, storageUrlProblem } from '@web4/core';
 import { canonicalRow, TableChecksum, valueKindOf, type ValueKind } from './copy-canonical.js';
+import { counted } from './counted.js';
 import { schemaVersion as sqliteSchemaVersion } from './migrate.js';
 import { latestVersion, type Migration } from './migration.js';
 import { PostgresDatabase } from './postgres-database.js';
@@ -290,8 +291,8 @@ async function checkTarget(p: Prepared, url: string): Promise<void> {
       if (count <= expected) continue;
       throw new StorageError(
         marks.size === 0
-          ? `${where} already holds ${count} rows in ${table} that did not come from a copy of ${p.source.file}: refusing to merge them with the copy. Nothing was changed.`
-          : `${where}: ${table} holds ${count} rows but the copy of ${p.source.file} put ${expected} there: something else writes into this database. Nothing was changed.`,
+          ? `${where} already holds ${counted(count, 'row')} in ${table} that did not come from a copy of ${p.source.file}: refusing to merge ${count === 1 ? 'it' : 'them'} with the copy. Nothing was changed.`
+          : `${where}: ${table} holds ${counted(count, 'row')} but the copy of ${p.source.file} put ${expected} there: something else writes into this database. Nothing was changed.`,
         {
           hint: 'Copy into an empty database (createdb -h <host> -U <user> <name>, then --to that one), and point storage.url at it only after the copy; stop whatever writes into this one.',
           details: { url: redactUrl(url), schema, table, rows: count, copied: expected },

@@ -19,4 +19,5 @@ export {
   type CopyTableResult,
   type TableDifference,
 } from './copy.js';
+export { counted } from './counted.js';
 export { canonicalValue, canonicalRow, valueKindOf, type ValueKind } from './copy-canonical.js';

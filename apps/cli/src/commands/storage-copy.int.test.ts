@@ -138,7 +138,7 @@ describe('web4 storage copy --to postgres://…', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = run.json();
     expect(result.verified).toBe(true);
-    expect(result.databases.map((d) => [d.name, d.resumed, d.migrated.length])).toEqual([['metrics', false, 8], ['feedback', false, 2]]);
+    expect(result.databases.map((d) => [d.name, d.resumed, d.migrated.length])).toEqual([['metrics', false, metricsMigrations.length], ['feedback', false, 2]]);
     const metrics = result.databases[0]!.tables;
     expect(metrics.map((t) => t.table)).toEqual(METRICS_TABLES);
     const metricsDb = join(root, 'logs/production_metrics.db');
@@ -274,7 +274,7 @@ describe('web4 storage copy --to postgres://…', () => {
     const before = await snapshot(url);
     const run = await web4(root, ['storage', 'copy', '--to', url]);
     expect(run.code, run.stderr).toBe(3);
-    expect(run.stderr).toContain(`(schema metrics) already holds 1 rows in runs that did not come from a copy of ${join(root, 'logs/production_metrics.db')}: refusing to merge them with the copy. Nothing was changed.`);
+    expect(run.stderr).toContain(`(schema metrics) already holds 1 row in runs that did not come from a copy of ${join(root, 'logs/production_metrics.db')}: refusing to merge it with the copy. Nothing was changed.`);
     expect(run.stderr).toContain('→ Copy into an empty database');
     expect(await snapshot(url)).toEqual(before);
   });

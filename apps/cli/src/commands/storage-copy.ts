@@ -1,6 +1,6 @@
 import { EXIT_CODES } from '@web4/core';
 import { feedbackMigrations, metricsMigrations } from '@web4/metrics-store';
-import { copyToPostgres, type CopyProgress, type CopyResult, type CopyTableResult } from '@web4/storage';
+import { copyToPostgres, counted, type CopyProgress, type CopyResult, type CopyTableResult } from '@web4/storage';
 import { createContext, type GlobalArgs } from '../context.js';
 
 export interface CopyArgs extends GlobalArgs {
@@ -12,9 +12,9 @@ const PROGRESS_EVERY_MS = 500;
 
 function tableLine(schema: string, t: CopyTableResult): string {
   const name = `${schema}.${t.table}`.padEnd(26);
-  if (t.verified) return `✓ ${name} ${t.sourceRows} rows, sha256 ${t.sourceSha256.slice(0, 16)}… on both (${t.copiedNow} copied now)`;
+  if (t.verified) return `✓ ${name} ${counted(t.sourceRows, 'row')}, sha256 ${t.sourceSha256.slice(0, 16)}… on both (${t.copiedNow} copied now)`;
   const diff = t.firstDifference ? `; first difference at ${t.key} ${t.firstDifference.key} (${t.firstDifference.what})` : '';
-  return `⚠️ ${name} source ${t.sourceRows} rows / target ${t.targetRows} rows, sha256 ${t.sourceSha256.slice(0, 16)}… vs ${t.targetSha256.slice(0, 16)}…${diff}`;
+  return `⚠️ ${name} source ${counted(t.sourceRows, 'row')} / target ${counted(t.targetRows, 'row')}, sha256 ${t.sourceSha256.slice(0, 16)}… vs ${t.targetSha256.slice(0, 16)}…${diff}`;
 }
 
 /**
@@ -55,10 +55,10 @@ export async function copyCommand(args: CopyArgs): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
-  ctx.say(`storage copy → ${result.url} (batches of ${result.batchSize} rows)`);
+  ctx.say(`storage copy → ${result.url} (batches of ${counted(result.batchSize, 'row')})`);
   for (const s of result.skipped) ctx.say(`- ${s.name}: no file at ${s.file}, nothing to copy`);
   for (const d of result.databases) {
-    ctx.say(`${d.name}: ${d.file} → schema ${d.schema}${d.resumed ? ' (resumed)' : ''}${d.migrated.length > 0 ? `, ${d.migrated.length} migration steps applied` : ''}`);
+    ctx.say(`${d.name}: ${d.file} → schema ${d.schema}${d.resumed ? ' (resumed)' : ''}${d.migrated.length > 0 ? `, ${counted(d.migrated.length, 'migration step')} applied` : ''}`);
     for (const t of d.tables) ctx.say(`  ${tableLine(d.schema, t)}`);
   }
   ctx.emit(result);

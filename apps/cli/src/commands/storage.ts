@@ -1,5 +1,5 @@
 import { EXIT_CODES } from '@web4/core';
-import { storageTarget } from '@web4/storage';
+import { counted, storageTarget } from '@web4/storage';
 import type { CommandModule } from 'yargs';
 import { createContext, runCommand, type GlobalArgs } from '../context.js';
 import { copyCommand, type CopyArgs } from './storage-copy.js';
@@ -16,7 +16,7 @@ function describeStatus(s: DatabaseStatus): string {
     case 'current':
       return `${head}\n    version ${s.version} of ${s.latest}, up to date`;
     case 'missing':
-      return `${head}\n    not created yet: ${s.pending.length} steps to apply (${steps}) → web4 storage migrate`;
+      return `${head}\n    not created yet: ${counted(s.pending.length, 'step')} to apply (${steps}) → web4 storage migrate`;
     case 'pending':
       return `${head}\n    version ${s.version} of ${s.latest}: ${s.pending.length} pending (${steps}) → web4 storage migrate`;
     case 'newer':
