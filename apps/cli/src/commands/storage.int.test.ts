@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { sharedPostgres, type PostgresServer } from '@web4/local-services';
+import { metricsMigrations } from '@web4/metrics-store';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const roots: string[] = [];
@@ -42,6 +43,9 @@ function web4(root: string, args: string[], storageUrl?: string): Promise<Run> {
   });
 }
 
+/** The metrics list's newest version and all its steps (not pinned: a new migration must not break these tests). */
+const LATEST = Math.max(...metricsMigrations.map((m) => m.version));
+const ALL_STEPS = metricsMigrations.map((m) => m.version).sort((a, b) => a - b);
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const states = (r: Run) => r.json().databases.map((d) => [d.name, d.dialect, d.state]);
 
@@ -57,7 +61,7 @@ describe('web4 storage on the embedded SQLite files', () => {
       ['graph', 'sqlite', 'missing'],
       ['metadata', 'sqlite', 'missing'],
     ]);
-    expect(before.json().databases[0]).toMatchObject({ location: join(root, 'logs/production_metrics.db'), version: 0, latest: 8 });
+    expect(before.json().databases[0]).toMatchObject({ location: join(root, 'logs/production_metrics.db'), version: 0, latest: LATEST });
     expect((before.json().databases[1]!.pending as unknown[])).toEqual([{ version: 1, name: 'feedback' }, { version: 2, name: 'feedback_query_id' }]);
 
     const text = await web4(root, ['storage', 'migrate']);
@@ -115,18 +119,18 @@ describe('web4 storage on PostgreSQL (storage.url)', () => {
     const [a, b] = await Promise.all([web4(root, ['storage', 'migrate', '--json'], url), web4(root, ['storage', 'migrate', '--json'], url)]);
     expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
     const applied = (r: Run, name: string) => (r.json().databases.find((d) => d.name === name)!.applied as Array<{ version: number }>).map((s) => s.version);
-    expect([...applied(a, 'metrics'), ...applied(b, 'metrics')].sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect([...applied(a, 'metrics'), ...applied(b, 'metrics')].sort((x, y) => x - y)).toEqual(ALL_STEPS);
     expect([...applied(a, 'feedback'), ...applied(b, 'feedback')].sort()).toEqual([1, 2]);
 
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const recorded = (await client.query<{ version: number }>('select version from metrics.schema_migrations order by version')).rows.map((r) => r.version);
     await client.end();
-    expect(recorded).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(recorded).toEqual(ALL_STEPS);
 
     const after = await web4(root, ['storage', 'status'], url);
     expect(after.code, after.stdout).toBe(0);
-    expect(after.stdout).toContain(`✓ metrics  postgres ${url} (schema metrics)\n    version 8 of 8, up to date`);
+    expect(after.stdout).toContain(`✓ metrics  postgres ${url} (schema metrics)\n    version ${LATEST} of ${LATEST}, up to date`);
   });
 
   it('a database stamped by a newer web4: status exit 3, migrate refused (exit 3) and nothing in it changes', async () => {
@@ -135,16 +139,16 @@ describe('web4 storage on PostgreSQL (storage.url)', () => {
     expect((await web4(root, ['storage', 'migrate'], url)).code).toBe(0);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    await client.query("insert into metrics.schema_migrations values (9, 'from_the_future', '2027-01-01T00:00:00Z')");
+    await client.query("insert into metrics.schema_migrations values ($1, 'from_the_future', '2027-01-01T00:00:00Z')", [LATEST + 1]);
     const tables = async () => (await client.query("select table_schema, table_name from information_schema.tables where table_schema in ('metrics', 'feedback') order by 1, 2")).rows;
     const before = { tables: await tables(), versions: (await client.query('select * from metrics.schema_migrations order by version')).rows };
     try {
       const status = await web4(root, ['storage', 'status', '--json'], url);
       expect(status.code).toBe(3);
-      expect(status.json().databases[0]).toMatchObject({ name: 'metrics', state: 'newer', version: 9, latest: 8 });
+      expect(status.json().databases[0]).toMatchObject({ name: 'metrics', state: 'newer', version: LATEST + 1, latest: LATEST });
       const migrate = await web4(root, ['storage', 'migrate'], url);
       expect(migrate.code).toBe(3);
-      expect(migrate.stderr).toContain(`The metrics records in ${url} (schema metrics) were written by a newer version of web4: the schema is at version 9 (from_the_future), and this program knows versions up to 8. Nothing in it was changed.`);
+      expect(migrate.stderr).toContain(`The metrics records in ${url} (schema metrics) were written by a newer version of web4: the schema is at version ${LATEST + 1} (from_the_future), and this program knows versions up to ${LATEST}. Nothing in it was changed.`);
       expect({ tables: await tables(), versions: (await client.query('select * from metrics.schema_migrations order by version')).rows }).toEqual(before);
     } finally {
       await client.end();
