@@ -83,6 +83,11 @@ export class RecordsPublisher {
     this.inFlight = this.drain().finally(() => (this.inFlight = undefined));
   }
 
+  /** Resolves when no publish is in flight (the writes so far are published, or their publish failed). */
+  async idle(): Promise<void> {
+    while (this.inFlight) await this.inFlight;
+  }
+
   private async drain(): Promise<void> {
     do {
       this.again = false;
