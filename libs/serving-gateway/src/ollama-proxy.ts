@@ -36,6 +36,7 @@ export class OllamaUpstream {
     const { connectTimeoutMs, upstreamTimeoutMs } = this.options;
     return new Promise((resolve, reject) => {
       let settled = false;
+      let connectTimer: NodeJS.Timeout | undefined;
       const fail = (error: GatewayHttpError) => {
         if (settled) return;
         settled = true;
@@ -44,18 +45,30 @@ export class OllamaUpstream {
         upstream.destroy();
         reject(error);
       };
-      const upstream = request({ protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, path, method, headers, agent: this.agent, ...(signal ? { signal } : {}) });
-      const connectTimer = setTimeout(
-        () => fail(new GatewayHttpError(502, 'upstream_unavailable', `Ollama at ${this.url.origin} could not be reached within ${connectTimeoutMs} ms. Check that it runs (\`web4 services status\`), or raise gateway.connectTimeoutMs.`)),
-        connectTimeoutMs,
-      );
+      // The signal is watched here rather than passed to http.request (whose AbortSignal support
+      // costs an end-of-stream watcher per request): an abort destroys the request, and with it
+      // the response being read; the listener goes when the request closes.
+      const upstream = request({ protocol: this.url.protocol, hostname: this.url.hostname, port: this.url.port, path, method, headers, agent: this.agent });
+      if (signal) {
+        const onAbort = () => upstream.destroy(Object.assign(new Error('The request to Ollama was cancelled.'), { name: 'AbortError', code: 'ABORT_ERR' }));
+        if (signal.aborted) queueMicrotask(onAbort);
+        else {
+          signal.addEventListener('abort', onAbort, { once: true });
+          upstream.once('close', () => signal.removeEventListener('abort', onAbort));
+        }
+      }
       const answerTimer = setTimeout(
         () => fail(new GatewayHttpError(504, 'upstream_timeout', `Ollama at ${this.url.origin} did not start answering within ${upstreamTimeoutMs} ms. It may be overloaded or loading a model: retry later, or raise gateway.upstreamTimeoutMs.`)),
         upstreamTimeoutMs,
       );
+      // A kept-alive connection is connected already: the connect limit runs only for a new one.
       upstream.on('socket', (socket) => {
-        if (!socket.connecting) clearTimeout(connectTimer);
-        else socket.once('connect', () => clearTimeout(connectTimer));
+        if (!socket.connecting || settled) return;
+        connectTimer = setTimeout(
+          () => fail(new GatewayHttpError(502, 'upstream_unavailable', `Ollama at ${this.url.origin} could not be reached within ${connectTimeoutMs} ms. Check that it runs (\`web4 services status\`), or raise gateway.connectTimeoutMs.`)),
+          connectTimeoutMs,
+        );
+        socket.once('connect', () => clearTimeout(connectTimer));
       });
       upstream.on('response', (response) => {
         if (settled) {
