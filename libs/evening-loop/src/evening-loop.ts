@@ -139,7 +139,7 @@ export class EveningLoop {
     if (!this.store) {
       this.store = MetricsStore.open(this.o.paths.metricsDb, { clock: this.clock, busyTimeoutMs: this.o.config.monitoring.busyTimeoutMs });
       // storage.url = postgres://…: the journal is published there as it is written (the file stays what a night resumes from).
-      this.publisher = RecordsPublisher.forConfig(this.o.config, this.store, this.log.logger);
+      this.publisher = RecordsPublisher.forConfig(this.o.config, this.store, this.log);
     }
     return this.store;
   }

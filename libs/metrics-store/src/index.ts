@@ -12,7 +12,7 @@ export { type QueryRecord, type QueryRow, toQueryRow, checkText, MAX_NAME_CHARS 
 export { newQueryId } from './query-id.js';
 export { MetricsStore, type MetricsStoreOptions, type RecordsChange } from './metrics-store.js';
 export { MetricsReader, FeedbackReader, type RunsReader, type ValidationsReader } from './metrics-reader.js';
-export { RecordsPublisher, type PublishResult } from './records-publisher.js';
+export { RecordsPublisher, type PublishResult, type PublisherLog } from './records-publisher.js';
 export { dailySummariesQuery, satisfactionQuery } from './report-queries.js';
 export * from './query-logger.js';
 export { PostgresMetricsStore, PostgresFeedbackStore, type QueryWriteResult } from './postgres-stores.js';

@@ -110,7 +110,7 @@ describe('RecordsPublisher: the run journal and morning checks into PostgreSQL',
     await expect(down.publishNow()).rejects.toBeInstanceOf(ConfigError);
     expect(down.lastError).toBeInstanceOf(ConfigError);
     expect(await down.close()).toBeUndefined();
-    const warnings = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('Could not publish to PostgreSQL'));
+    const warnings = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('Could not publish the run journal and morning checks to PostgreSQL'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(file);
     // Nothing lost: the file has it all.

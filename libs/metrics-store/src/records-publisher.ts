@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { type Logger, silentLogger, type Web4Config } from '@web4/core';
+import type { Web4Config } from '@web4/core';
 import { PostgresDatabase, redactUrl, storageTarget, toPostgresError } from '@web4/storage';
 import type { Kysely, Selectable } from 'kysely';
 import type { MetricsStore } from './metrics-store.js';
 import { metricsMigrations } from './migrations/metrics/index.js';
 import { insertValidationsQuery, runStepsQuery, upsertRunStepsQuery, type RunRowValues, type ValidationRowValues } from './records-queries.js';
 import type { MetricsDatabase, RunsTable, ValidationsTable } from './schema/metrics-database.js';
+
+/** Where the publisher reports: a pino Logger, or a job's own log (the nightly loop's EveningLog: its file and terminal). */
+export interface PublisherLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+const silent: PublisherLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** Rows per statement (PostgreSQL takes at most 65,535 parameters; a runs row has 6, a validation 11). */
 const CHUNK = 1000;
@@ -57,7 +66,7 @@ export class RecordsPublisher {
   constructor(
     private readonly store: MetricsStore,
     readonly url: string,
-    private readonly logger: Logger = silentLogger(),
+    private readonly logger: PublisherLog = silent,
   ) {
     this.origin = `${hostname()}:${resolve(store.path)}`;
     this.unsubscribe = store.onChange((change) => {
@@ -68,7 +77,7 @@ export class RecordsPublisher {
   }
 
   /** A publisher when storage.url names PostgreSQL; undefined for the SQLite default (nothing to publish). */
-  static forConfig(config: Pick<Web4Config, 'storage'>, store: MetricsStore, logger?: Logger): RecordsPublisher | undefined {
+  static forConfig(config: Pick<Web4Config, 'storage'>, store: MetricsStore, logger?: PublisherLog): RecordsPublisher | undefined {
     const target = storageTarget(config);
     return target.dialect === 'postgres' ? new RecordsPublisher(store, target.url, logger) : undefined;
   }
@@ -120,7 +129,9 @@ export class RecordsPublisher {
       const failure = toPostgresError(error, this.url, 'publish the run journal and morning checks');
       this.lastError = failure;
       if (!this.failing) {
-        this.logger.warn(`Could not publish to PostgreSQL: ${(failure as Error).message} They stay in ${this.store.path} and are published at the next write or run.`);
+        this.logger.warn(
+          `Could not publish the run journal and morning checks to PostgreSQL: ${(failure as Error).message} They stay in ${this.store.path}; the next write, or the next job that writes, publishes them.`,
+        );
       }
       this.failing = true;
       throw failure;

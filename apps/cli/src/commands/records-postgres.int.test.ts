@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sharedPostgres, type PostgresServer } from '@web4/local-services';
+import { freePort, sharedPostgres, type PostgresServer } from '@web4/local-services';
 import { MetricsReader, MetricsStore, RecordsPublisher } from '@web4/metrics-store';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -139,21 +139,27 @@ describe('the monitor, feedback, evening and validate commands on storage.url = 
       ['2026-11-24T22:00:00Z', newRoot()],
       ['2026-11-25T22:00:00Z', newRoot()],
     ] as const;
+    // The first machine's night before, with the database unreachable: the night runs, says so, keeps its rows.
+    const offline = await web4(machines[0][1], ['evening', 'run', '--json'], `postgres://postgres@127.0.0.1:${await freePort()}/web4`, '2026-11-23T22:00:00Z', process.env.HOME);
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(offline.stderr).toMatch(/⚠️ +Could not publish the run journal and morning checks to PostgreSQL: Cannot reach the PostgreSQL server of storage.url/);
     for (const [now, root] of machines) {
       // An empty buffer: the night records its steps and ends with nothing to learn (exit 0).
       const night = await web4(root, ['evening', 'run', '--json'], url, now, process.env.HOME);
       expect(night.code, night.stderr).toBe(0);
       expect(night.stderr).toContain('nothing to learn tonight');
-      expect(night.stderr).not.toMatch(/publish|PostgreSQL/i);
+      expect(night.stderr).not.toMatch(/Could not publish/);
       expect(JSON.parse(night.stdout)).toMatchObject({ status: 'nothing' });
     }
     const third = newRoot(); // a gateway machine: no night ever ran in its state root
     const history = await web4(third, ['evening', 'history', '--json'], url, '2026-11-26T08:00:00Z');
     expect({ code: history.code, stderr: history.stderr }).toEqual({ code: 0, stderr: '' });
     const nights = (JSON.parse(history.stdout) as { nights: Array<{ runId: string; status: string }> }).nights;
+    // The offline night too: the first machine's next night published it (its first publish reconciles the file).
     expect(nights.map((n) => [n.runId, n.status])).toEqual([
       ['night_20261125_220000', 'nothing'],
       ['night_20261124_220000', 'nothing'],
+      ['night_20261123_220000', 'nothing'],
     ]);
     const status = await web4(third, ['evening', 'status', '--json'], url, '2026-11-26T08:00:00Z');
     expect(status.code).toBe(0);
@@ -172,7 +178,7 @@ describe('the monitor, feedback, evening and validate commands on storage.url = 
     expect(JSON.parse(mornings.stdout)).toMatchObject({ history: [{ day: '2026-11-26', passed: 9, total: 10, model: 'web4-agent:latest' }] });
     const reader = await MetricsReader.postgres(url);
     try {
-      expect((await reader.recentRuns(10, 'night_')).map((r) => r.runId)).toEqual(['night_20261125_220000', 'night_20261124_220000']);
+      expect((await reader.recentRuns(10, 'night_')).map((r) => r.runId)).toEqual(['night_20261125_220000', 'night_20261124_220000', 'night_20261123_220000']);
     } finally {
       await reader.close();
     }
