@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, storageUrlProblem } from '@web4/core';
-import { redactUrl } from './postgres-error.js';
+import { redactUrl, storageUrlSetting, toPostgresError } from './postgres-error.js';
 import { storageTarget } from './storage-target.js';
 
 describe('storage.url', () => {
@@ -28,5 +28,26 @@ describe('storage.url', () => {
     expect(storageUrlProblem('postgres://u@h')).toMatch(/^a PostgreSQL URL names its database after the host/);
     expect(storageUrlProblem('postgres://u:a/b@h/d')).toMatch(/percent-encoded|names its/);
     expect(() => storageTarget({ storage: { url: 'mysql://u@h/d' } })).toThrow(ConfigError);
+  });
+
+  it('the hints name where the URL in use was set: WEB4_STORAGE__URL when it holds it, else web4.config.json', () => {
+    const url = 'postgres://web4@127.0.0.1:1/records';
+    expect(storageUrlSetting(url, { WEB4_STORAGE__URL: url })).toEqual({ name: 'the environment variable WEB4_STORAGE__URL', remove: 'unset it' });
+    expect(storageUrlSetting(url, {})).toEqual({ name: 'storage.url in web4.config.json', remove: 'remove it' });
+    expect(storageUrlSetting(url, { WEB4_STORAGE__URL: 'postgres://elsewhere/x' }).name).toBe('storage.url (web4.config.json, or WEB4_STORAGE__URL)');
+    const saved = process.env.WEB4_STORAGE__URL;
+    process.env.WEB4_STORAGE__URL = url;
+    try {
+      // What a refused connection turns into, named for the variable that set the URL.
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+      const error = toPostgresError(refused, url, 'read the metrics schema') as ConfigError;
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.hint).toBe('Start that server (or check the host, port and firewall), or correct the environment variable WEB4_STORAGE__URL; unset it to use the SQLite files under the state root.');
+      process.env.WEB4_STORAGE__URL = 'mysql://u@h/d';
+      expect(() => storageTarget({ storage: { url: 'mysql://u@h/d' } })).toThrow(expect.objectContaining({ hint: 'Fix the environment variable WEB4_STORAGE__URL, or unset it to use SQLite.' }));
+    } finally {
+      if (saved === undefined) delete process.env.WEB4_STORAGE__URL;
+      else process.env.WEB4_STORAGE__URL = saved;
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { ConfigError, storageUrlProblem, type Web4Config } from '@web4/core';
-import { redactUrl } from './postgres-error.js';
+import { redactUrl, storageUrlSetting } from './postgres-error.js';
 
 /** Where a state root's records live, from `storage.url`. */
 export type StorageTarget = { dialect: 'sqlite' } | { dialect: 'postgres'; url: string; displayUrl: string };
@@ -10,6 +10,9 @@ export function storageTarget(config: Pick<Web4Config, 'storage'>): StorageTarge
   if (url === undefined || url.startsWith('sqlite:')) return { dialect: 'sqlite' };
   // loadConfig has checked it; a config built in code may not have been.
   const problem = storageUrlProblem(url);
-  if (problem) throw new ConfigError(`storage.url: ${problem}.`, { hint: 'Fix storage.url in web4.config.json (WEB4_STORAGE__URL), or remove it to use SQLite.' });
+  if (problem) {
+    const setting = storageUrlSetting(url);
+    throw new ConfigError(`storage.url: ${problem}.`, { hint: `Fix ${setting.name}, or ${setting.remove} to use SQLite.` });
+  }
   return { dialect: 'postgres', url, displayUrl: redactUrl(url) };
 }

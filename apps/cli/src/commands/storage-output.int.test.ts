@@ -110,4 +110,14 @@ describe('web4 storage with an invalid WEB4_STORAGE__URL', () => {
       expect(run.stderr).not.toContain('secret');
     }
   });
+
+  it('a server that does not answer: the hint says to correct or unset the variable, not web4.config.json', async () => {
+    const root = newRoot();
+    const run = await web4(root, ['storage', 'status'], { WEB4_STORAGE__URL: 'postgres://web4:secret@127.0.0.1:1/records' });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/Cannot reach the PostgreSQL server of storage\.url \(postgres:\/\/web4:\*\*\*@127\.0\.0\.1:1\/records\)/);
+    expect(run.stderr).toContain('→ Start that server (or check the host, port and firewall), or correct the environment variable WEB4_STORAGE__URL; unset it to use the SQLite files under the state root.');
+    expect(run.stderr).not.toContain('web4.config.json');
+    expect(run.stderr).not.toContain('secret');
+  });
 });
