@@ -165,6 +165,23 @@ describe('a file that is not a SQLite database', () => {
     });
   }
 
+  it('the hint names where its path was set: the WEB4_* variable when it is set, else web4.config.json', () => {
+    const path = fresh('text');
+    writeFileSync(path, 'not sqlite\n'.repeat(100));
+    const open = () => caught(() => SqliteFile.open(path, ALL, { label: 'graph', setting: 'rag.graphDb' }));
+    const saved = process.env.WEB4_RAG__GRAPH_DB;
+    try {
+      delete process.env.WEB4_RAG__GRAPH_DB;
+      expect(open().hint).toContain('Its path is set by rag.graphDb in web4.config.json.');
+      process.env.WEB4_RAG__GRAPH_DB = path;
+      expect(open().hint).toContain('Its path is set by the environment variable WEB4_RAG__GRAPH_DB (rag.graphDb).');
+      expect(open().hint).not.toContain('web4.config.json');
+    } finally {
+      if (saved === undefined) delete process.env.WEB4_RAG__GRAPH_DB;
+      else process.env.WEB4_RAG__GRAPH_DB = saved;
+    }
+  });
+
   it('a directory where the file should be: a StorageError naming it', () => {
     const path = fresh('dir');
     mkdirSync(path);

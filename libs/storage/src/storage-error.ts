@@ -1,4 +1,4 @@
-import { StorageError } from '@web4/core';
+import { StorageError, describeSetting } from '@web4/core';
 import { dirname } from 'node:path';
 
 /** How errors name a database to a person: what it holds, and the setting that chooses its path. */
@@ -31,7 +31,7 @@ export function toStorageError(error: unknown, file: string, action: string, abo
       hint:
         `Nothing was written to it. Move it aside (mv "${file}" "${file}.corrupt"), then run again to start a new one` +
         `${about.recreate ? ` (${about.recreate})` : ''}; sqlite3 "${file}.corrupt" .recover may save its rows.` +
-        `${about.setting ? ` Its path is ${about.setting} in web4.config.json.` : ''}`,
+        `${about.setting ? ` Its path is set by ${describeSetting(about.setting)}.` : ''}`,
       cause: error,
       details: { file, sqlite: code },
     });

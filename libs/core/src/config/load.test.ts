@@ -3,7 +3,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors.js';
-import { loadConfig, resolveStatePath } from './load.js';
+import { describeSetting, envVariableOf, loadConfig, resolveStatePath } from './load.js';
 
 describe('loadConfig', () => {
   let dir: string;
@@ -118,6 +118,17 @@ describe('loadConfig', () => {
     const error = configError({ cwd: dir, env: { WEB4_ALERTS__CHANNELS: '["email"]' } });
     expect(error.message).toMatch(/alerts\.email\.to: the email channel is on: name at least one recipient[^;()]*$/);
     expect(error.hint).toMatch(/^Set alerts\.email\.to in web4\.config\.json or through the environment \(set now: WEB4_ALERTS__CHANNELS\); /);
+  });
+
+  it('names the variable of a setting as loadConfig reads it, and says where a setting in use was set', () => {
+    for (const setting of ['paths.metricsDb', 'monitoring.busyTimeoutMs', 'storage.url', 'services.ollama.url', 'stateRoot']) {
+      const variable = envVariableOf(setting);
+      const { envApplied } = loadConfig({ cwd: dir, env: { [variable]: setting === 'monitoring.busyTimeoutMs' ? '100' : setting === 'storage.url' ? 'sqlite:' : setting === 'services.ollama.url' ? 'http://h:1' : 'x' } });
+      expect(envApplied, setting).toEqual([variable]);
+    }
+    expect(envVariableOf('paths.metricsDb')).toBe('WEB4_PATHS__METRICS_DB');
+    expect(describeSetting('paths.metricsDb', { WEB4_PATHS__METRICS_DB: '/x.db' })).toBe('the environment variable WEB4_PATHS__METRICS_DB (paths.metricsDb)');
+    expect(describeSetting('paths.metricsDb', {})).toBe('paths.metricsDb in web4.config.json');
   });
 
   it('fails clearly when an explicit config file is missing', () => {

@@ -148,6 +148,21 @@ function hasPath(object: Record<string, unknown>, path: readonly string[]): bool
   return true;
 }
 
+/** The `WEB4_*` variable that sets a setting: `paths.metricsDb` → `WEB4_PATHS__METRICS_DB` (loadConfig's mapping, reversed). */
+export function envVariableOf(setting: string): string {
+  return ENV_PREFIX + setting.split('.').map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__');
+}
+
+/**
+ * A setting named for a message about its value: "the environment variable WEB4_PATHS__METRICS_DB
+ * (paths.metricsDb)" when that variable is set (it overrides the file), else "paths.metricsDb in
+ * web4.config.json".
+ */
+export function describeSetting(setting: string, env: NodeJS.ProcessEnv = process.env): string {
+  const variable = envVariableOf(setting);
+  return env[variable] !== undefined ? `the environment variable ${variable} (${setting})` : `${setting} in ${CONFIG_FILE_NAME}`;
+}
+
 /** Resolve a configured path: `~` is the home directory, relative paths hang off the state root. */
 export function resolveStatePath(config: Pick<Web4Config, 'stateRoot'>, path: string): string {
   const expanded = expandHome(path);
