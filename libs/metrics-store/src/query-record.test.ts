@@ -53,8 +53,11 @@ describe('query records', () => {
       [{ ttftMs: -1 }, 'ttftMs', /ttftMs must be a finite number ≥ 0, got -1/],
       [{ ttftMs: Number.NaN }, 'ttftMs', /ttftMs must be a finite number ≥ 0, got NaN/],
       [{ ttftMs: '12' }, 'ttftMs', /ttftMs must be a finite number ≥ 0, got the string "12"/],
-      [{ tokensIn: 1.5 }, 'tokensIn', /tokensIn must be a whole number ≥ 0, got 1.5/],
-      [{ tokensIn: -3 }, 'tokensIn', /tokensIn must be a whole number ≥ 0/],
+      [{ tokensIn: 1.5 }, 'tokensIn', /tokensIn must be a whole number from 0 to 2147483647, got 1.5/],
+      [{ tokensIn: -3 }, 'tokensIn', /tokensIn must be a whole number from 0 to 2147483647/],
+      // PostgreSQL's column is 4 bytes: both dialects refuse what one of them could not store.
+      [{ tokensIn: 2 ** 31 }, 'tokensIn', /tokensIn must be a whole number from 0 to 2147483647, got 2147483648/],
+      [{ tokensGenerated: 2 ** 31 }, 'tokensGenerated', /tokensGenerated must be a whole number from 0 to 2147483647, got 2147483648/],
       [{ tokensPerSecond: Number.POSITIVE_INFINITY }, 'tokensPerSecond', /tokensPerSecond must be a finite number ≥ 0, got Infinity/],
       [{ queryId: '' }, 'queryId', /queryId must be a non-empty string of at most 200 characters, got the string ""/],
       [{ queryId: 'x'.repeat(201) }, 'queryId', /queryId .* got a string of 201 characters/],

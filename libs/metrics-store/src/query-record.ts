@@ -110,8 +110,8 @@ export function toQueryRow(record: QueryRecord, now: () => Date, maxTextBytes: n
     throw new InputError(`queryType must be a non-empty string of at most ${MAX_QUERY_TYPE_CHARS} characters.`, { details: { field: 'queryType' } });
   }
   const tokens = record.tokensGenerated ?? null;
-  if (tokens !== null && (!Number.isInteger(tokens) || tokens < 0)) {
-    throw new InputError(`tokensGenerated must be a whole number ≥ 0, got ${String(tokens)}.`, { details: { field: 'tokensGenerated' } });
+  if (tokens !== null && (!Number.isInteger(tokens) || tokens < 0 || tokens > MAX_TOKENS)) {
+    throw new InputError(`tokensGenerated must be a whole number from 0 to ${MAX_TOKENS}, got ${String(tokens)}.`, { details: { field: 'tokensGenerated' } });
   }
   const feedback = record.userFeedback ?? null;
   if (feedback !== null && feedback !== 'thumbs_up' && feedback !== 'thumbs_down') {
@@ -169,10 +169,16 @@ function optionalName(value: unknown, field: string): string | null {
 }
 
 /** An optional amount: undefined/null → null; else a finite number ≥ 0 (a whole number when `whole`). */
+/**
+ * The most tokens one call may count: a 4-byte integer column on PostgreSQL (SQLite would store
+ * more), so that both dialects take the same rows. No model answers or reads 2 billion tokens.
+ */
+export const MAX_TOKENS = 2_147_483_647;
+
 function optionalAmount(value: unknown, field: string, whole: boolean): number | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (whole && !Number.isInteger(value))) {
-    throw new InputError(`${field} must be ${whole ? 'a whole number' : 'a finite number'} ≥ 0, got ${describe(value)}.`, {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (whole && !Number.isInteger(value)) || (whole && value > MAX_TOKENS)) {
+    throw new InputError(`${field} must be ${whole ? `a whole number from 0 to ${MAX_TOKENS}` : 'a finite number ≥ 0'}, got ${describe(value)}.`, {
       hint: `Leave ${field} out (or null) when it is not known.`,
       details: { field },
     });

@@ -30,6 +30,18 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * `pg` Pool. `open` refuses a schema written by a newer web4 (nothing changed) and applies the
  * pending steps; `connect` only connects (for `storage status`).
  */
+/**
+ * `pg` hands an 8-byte integer (`bigint`, and `count(*)`) over as a string, so that nothing past
+ * 2^53 is rounded. Our 8-byte columns (day sums, row keys) stay far below 2^53, and the reports
+ * add them up: read as numbers, as SQLite hands them over; a value past 2^53 stays a string
+ * (`storage copy`'s verification then compares its digits exactly).
+ */
+function typeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === INT8_OID && format !== 'binary') return (value) => (Number.isSafeInteger(Number(value)) ? Number(value) : value);
+  return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
+}
+const INT8_OID = 20;
+
 export class PostgresDatabase<DB> {
   private constructor(
     readonly url: string,
@@ -51,6 +63,7 @@ export class PostgresDatabase<DB> {
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       options: `-c search_path=${options.schema}`,
       application_name: 'web4',
+      types: { getTypeParser: typeParser },
     });
     // An idle connection the server drops (restart, network) must not end the process.
     pool.on('error', () => undefined);

@@ -31,7 +31,8 @@ interface Index {
   partial: boolean;
 }
 
-const BROAD: Record<string, Column['type']> = { integer: 'integer', text: 'text', real: 'float', 'double precision': 'float' };
+// SQLite's integer is 8 bytes: PostgreSQL's bigint (migration 10) is the same broad type.
+const BROAD: Record<string, Column['type']> = { integer: 'integer', bigint: 'integer', text: 'text', real: 'float', 'double precision': 'float' };
 const broad = (declared: string): Column['type'] => BROAD[declared.toLowerCase()] ?? (`?${declared}` as Column['type']);
 const byName = <T extends { table: string }>(rows: T[], key: (r: T) => string) => rows.sort((a, b) => `${a.table}.${key(a)}`.localeCompare(`${b.table}.${key(b)}`));
 

@@ -25,7 +25,7 @@ describe('metrics migration 9 (published records)', () => {
     store.validations.record({ model: 'web4-agent:latest', passed: true, totalCases: 10, passedCases: 10, runAt: new Date('2026-11-21T09:00:00.000Z') });
     store.close();
     const after = snapshotRows(path);
-    expect((after.schema_migrations as { version: number }[]).at(-1)).toMatchObject({ version: 9, name: 'published_records' });
+    expect((after.schema_migrations as Array<{ version: number; name: string }>).find((m) => m.version === 9)).toMatchObject({ version: 9, name: 'published_records' });
     const rows = after.validations as Array<{ uid: string | null }>;
     expect(rows[0]).toEqual({ ...before[0], uid: null });
     expect(rows.slice(1).map((r) => r.uid)).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/), expect.stringMatching(/^[0-9a-f-]{36}$/)]);

@@ -8,6 +8,7 @@ import { ollamaNames006 } from './006_ollama_names.js';
 import { validationVersions007 } from './007_validation_versions.js';
 import { gatewayFields008 } from './008_gateway_fields.js';
 import { publishedRecords009 } from './009_published_records.js';
+import { wideIntegers010 } from './010_wide_integers.js';
 
 /** Listed, not discovered from the folder, so the esbuild bundle of the CLI carries them. */
 export const metricsMigrations: Migration[] = [
@@ -20,4 +21,5 @@ export const metricsMigrations: Migration[] = [
   validationVersions007,
   gatewayFields008,
   publishedRecords009,
+  wideIntegers010,
 ];
