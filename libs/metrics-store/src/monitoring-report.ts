@@ -113,7 +113,7 @@ export async function buildMonitoringReport(input: MonitoringReportInput): Promi
 /** The dashboard as text: a table per day, a total line, then the target block. */
 export function formatMonitoringReport(report: MonitoringReport): string {
   const s = report.statistics;
-  const lines = [`Production monitoring: last ${report.windowDays} day(s), ${s.from} to ${s.to} (UTC)`, ''];
+  const lines = [`Production monitoring: last ${report.windowDays === 1 ? 'day' : `${report.windowDays} days`}, ${s.from} to ${s.to} (UTC)`, ''];
   const header = ['Day', 'Queries', 'Avg ms', 'p50 ms', 'p95 ms', 'History', 'Tools', 'TrainAI', 'Graph', 'Errors'];
   const rows = [...s.days, { day: 'Total', ...s.total }].map((d) => [
     d.day,

@@ -110,7 +110,7 @@ describe('web4 demo', () => {
     expect(r.out).toMatch(/━━ Night 2\/2, 2026-11-22 22:00 UTC/);
     expect(r.out).toMatch(/━━ Morning validation, 2026-11-23/);
     expect(r.out).toMatch(/WEB4_NOW=2026-11-23T08:00:00Z web4 monitor report --collections/);
-    expect(r.out).toMatch(/Satisfaction over the last 7 day\(s\)/);
+    expect(r.out).toMatch(/Satisfaction over the last 7 days/);
     expect(r.out).toMatch(/night +day +items +smp +train +next-day base→served/);
     expect(r.out).toMatch(/^1 +2026-11-21 +2 /m);
     expect(r.out).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\//);

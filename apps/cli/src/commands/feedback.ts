@@ -99,7 +99,7 @@ export const feedbackCommand: CommandModule<object, GlobalArgs> = {
               const status = atLeast(s.ratePct, target);
               ctx.emit({ ...s, days: w.days, from: w.from.toISOString(), to: w.to.toISOString(), targetPct: target, status });
               const shown = s.ratePct === null ? 'no feedback' : `${s.ratePct.toFixed(1)}% (${s.up}/${s.total})`;
-              ctx.say(`${MARK[status]} Satisfaction over the last ${w.days} day(s): ${shown}   target ≥ ${target}%`);
+              ctx.say(`${MARK[status]} Satisfaction over the last ${w.days === 1 ? 'day' : `${w.days} days`}: ${shown}   target ≥ ${target}%`);
               return status === 'warn' ? 1 : 0;
             } finally {
               await store.close();
@@ -123,7 +123,7 @@ export const feedbackCommand: CommandModule<object, GlobalArgs> = {
             try {
               const entries = await store.list(w.from, w.to, limit);
               ctx.emit({ days: w.days, entries });
-              ctx.say(`Feedback, last ${w.days} day(s): ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
+              ctx.say(`Feedback, last ${w.days === 1 ? 'day' : `${w.days} days`}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
               for (const e of entries) {
                 const mark = e.rating === 'thumbs_up' ? '👍' : '👎';
                 ctx.say(`  #${e.id} ${e.timestamp} ${mark} ${oneLine(e.query, 60)} → ${oneLine(e.response, 40)}${e.comment ? `  (${oneLine(e.comment, 60)})` : ''}`);

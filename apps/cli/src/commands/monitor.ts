@@ -14,7 +14,7 @@ import {
   verdictExitCode,
 } from '@web4/metrics-store';
 import { readFileSync } from 'node:fs';
-import { storageTarget, toPostgresError } from '@web4/storage';
+import { counted, storageTarget, toPostgresError } from '@web4/storage';
 import type { Argv, CommandModule } from 'yargs';
 import { type CommandContext, type GlobalArgs, createContext, runCommand } from '../context.js';
 
@@ -264,7 +264,7 @@ export const monitorCommand: CommandModule<object, GlobalArgs> = {
                 throw rebuildError(ctx, store, error);
               }
               ctx.emit({ days, queries });
-              ctx.say(`daily_summary rebuilt: ${days} day(s), ${queries} queries`);
+              ctx.say(`daily_summary rebuilt: ${counted(days, 'day')}, ${counted(queries, 'query', 'queries')}`);
             } finally {
               await store.close();
             }
