@@ -24,7 +24,7 @@ export async function openQueryLogger(
   options: QueryLoggerOptions & { clock?: Clock; logger?: Logger } = {},
 ): Promise<QueryLogger<MetricsStore | PostgresMetricsStore>> {
   const target = storageTarget(config);
-  const common = { maxTextBytes: config.monitoring.maxTextBytes, ...options };
+  const common = { maxTextBytes: config.monitoring.maxTextBytes, batchSize: config.monitoring.batchSize, flushIntervalMs: config.monitoring.flushIntervalMs, ...options };
   if (target.dialect === 'sqlite') return QueryLogger.open(paths.metricsDb, { busyTimeoutMs: config.monitoring.busyTimeoutMs, ...common });
   const store = await PostgresMetricsStore.open(target.url, { ...(options.clock ? { clock: options.clock } : {}), ...(options.logger ? { logger: options.logger } : {}) });
   return new QueryLogger<MetricsStore | PostgresMetricsStore>(store, common, true);

@@ -1,7 +1,7 @@
 import { askServedModel, formatContext, selectContext, servedModel, servingClient } from '@web4/canary-suite';
 import { EXIT_CODES, ServiceError } from '@web4/core';
 import { servicesFromConfig } from '@web4/local-services';
-import { QueryLogger } from '@web4/metrics-store';
+import { openQueryLogger } from '@web4/metrics-store';
 import type { RetrievedItem } from '@web4/rag-tiers';
 import type { CommandModule } from 'yargs';
 import { createContext, modelName, runCommand, type GlobalArgs } from '../context.js';
@@ -18,7 +18,8 @@ async function ask(args: AskArgs): Promise<number> {
   const ctx = createContext(args);
   args.model = modelName(ctx.config, args.model);
   const started = performance.now();
-  const logger = QueryLogger.open(ctx.paths.metricsDb, { clock: ctx.clock, logger: ctx.logger });
+  // Where storage.url says, as the gateway logs its queries.
+  const logger = await openQueryLogger(ctx.config, ctx.paths, { clock: ctx.clock, logger: ctx.logger });
   const { ragUsage } = await ragTiers();
   let context: RetrievedItem[] = [];
   let model = args.model ?? ctx.config.models.baseModel;
@@ -55,7 +56,7 @@ async function ask(args: AskArgs): Promise<number> {
     logger.log({ queryType: args.type, latencyMs: performance.now() - started, ...ragUsage(context), error: (error as Error).message.slice(0, 500), errorContext: { model } });
     throw error;
   } finally {
-    logger.close();
+    await logger.closeAsync();
   }
 }
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -183,4 +183,26 @@ describe('the monitor, feedback, evening and validate commands on storage.url = 
       await reader.close();
     }
   }, 180_000);
+
+  it('web4 ask logs its query where storage.url says (real Ollama), not in the state root\'s file', async () => {
+    const url = server.createDatabase(`cli_ask_${randomBytes(4).toString('hex')}`);
+    const root = newRoot();
+    const r = await web4(root, ['ask', 'Name one benefit of unit tests.', '--no-rag', '--json'], url, '2026-11-25T12:00:00Z', process.env.HOME);
+    expect(r.code, r.stderr).toBe(0);
+    const reader = await MetricsReader.postgres(url);
+    try {
+      expect(await reader.countQueries()).toBe(1);
+      const [row] = await reader.queriesOfDay('2026-11-25');
+      expect(row).toMatchObject({ category: 'pure_trained', error: null });
+      expect(row!.tokens_generated).toBeGreaterThan(0);
+    } finally {
+      await reader.close();
+    }
+    const local = join(root, 'logs', 'production_metrics.db');
+    if (existsSync(local)) {
+      const store = MetricsStore.open(local);
+      expect(store.countQueries()).toBe(0);
+      store.close();
+    }
+  }, 120_000);
 });
