@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nodeFlagsFor } from './node-flags.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsx = join(repo, 'node_modules', 'tsx', 'dist', 'loader.mjs');
@@ -13,7 +14,8 @@ if (!existsSync(tsx)) {
   console.error('web4: dependencies are not installed. Run `npm start` or `node tools/bootstrap.mjs` in ' + repo);
   process.exit(2);
 }
-const child = spawn(process.execPath, ['--import', pathToFileURL(tsx).href, join(repo, 'apps/cli/src/main.ts'), ...process.argv.slice(2)], {
+const args = process.argv.slice(2);
+const child = spawn(process.execPath, [...nodeFlagsFor(args), '--import', pathToFileURL(tsx).href, join(repo, 'apps/cli/src/main.ts'), ...args], {
   stdio: 'inherit',
   env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=ExperimentalWarning'].filter(Boolean).join(' ') },
   cwd: process.cwd(),

@@ -8,7 +8,9 @@ import { hideBin } from 'yargs/helpers';
  * The gateway bundle (dist/apps/gateway/main.js): the same server as `web4 gateway`, for a
  * service manager or a container. Logic: libs/serving-gateway.
  *
- *   node dist/apps/gateway/main.js [--port N] [--host ADDR] [--ollama-url URL] [--root DIR] [--config FILE]
+ *   node --min-semi-space-size=16 dist/apps/gateway/main.js [--port N] [--host ADDR] [--ollama-url URL] [--root DIR] [--config FILE]
+ *
+ * (--min-semi-space-size=16: tools/node-flags.mjs says why; node refuses it in NODE_OPTIONS.)
  */
 async function main(argv: string[]): Promise<number> {
   const args = await yargs(argv)

@@ -2,7 +2,8 @@
  * serving-gateway benchmarks: one JSON object per figure per line (DESIGN.md, Benchmarks), a ✓/⚠️
  * line per figure on stderr, exit 1 when a figure misses its target.
  *
- *   npx nx run serving-gateway:bench     (= tsx libs/serving-gateway/src/bench/gateway.bench.ts)
+ *   npx nx run serving-gateway:bench     (= node --min-semi-space-size=16 --import tsx libs/serving-gateway/src/bench/gateway.bench.ts:
+ *   the gateways run in this process, with the flags `web4 gateway` gives them, tools/node-flags.mjs)
  *
  * 1. Capacity (`serving-gateway.capacity`): a closed loop of BENCH_CONCURRENCY (8) clients on
  *    kept-alive connections for BENCH_SECONDS (4) per round, against the gateway (in a process of
@@ -105,7 +106,8 @@ async function capacity(): Promise<void> {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(root, { recursive: true });
   writeFileSync(join(root, 'web4.config.json'), '{}');
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ root, ollamaUrl: standIn.url })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // A gateway process runs with the serving flags (tools/node-flags.mjs), as `web4 gateway` does.
+  const child = spawn(process.execPath, ['--min-semi-space-size=16', '--import', 'tsx', script, JSON.stringify({ root, ollamaUrl: standIn.url })], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   const { url } = JSON.parse(String(first.value)) as { url: string };
